@@ -1,0 +1,1 @@
+"""Training pipeline: presets, checkpoints, the epoch loop and evaluation."""
