@@ -65,9 +65,10 @@ The differentiated quantity is always the sum L, not the reported value.
 
 Notes
 -----
-Where the authors' implementation differs from the paper, this module follows the
+Where the authors' implementation differs from the paper (Higuchi, Kairat, Bohté,
+Otte, "Balanced Resonate-and-Fire Neurons", ICML 2024), this module follows the
 implementation: p(omega) always uses dt = 0.01 even if ``dt`` differs, the BHRF damping
-adds b' and q (the paper subtracts them) and uses the hard-coded 0.005, and the default
+adds b' and q (the paper's algorithm subtracts them) and uses the hard-coded 0.005, and the default
 surrogate uses normalised Gaussians times 0.5. ``surrogate='paper'`` selects the
 paper's printed surrogate instead.
 
@@ -97,7 +98,7 @@ BOUNDARY_DT = 0.01
 """Time step [s] that the authors' implementation uses inside p(omega), whatever dt is."""
 
 BHRF_DAMPING_FACTOR = 0.005
-"""Coefficient of omega**2 in the BHRF damping (hard-coded; dt/2 only for dt = 0.01 s)."""
+"""Coefficient of omega**2 in the BHRF damping, hard-coded, so it equals dt/2 only for dt = 0.01 s."""
 
 ALIF_THETA_BASE = 0.01
 ALIF_BETA = 1.8
@@ -121,7 +122,7 @@ def surrogate_reference(s):
 
 
 def surrogate_paper(s):
-    """Evaluate the paper's surrogate (1 + h) g(s; 0.5) - 2 h g(s; 3) with h = 0.15.
+    """Evaluate the surrogate printed in the BRF paper, (1 + h) g(s; 0.5) - 2 h g(s; 3), h = 0.15.
 
     g(s; sigma) = exp(-s^2 / (2 sigma^2)) is an unnormalised Gaussian, so the peak is
     1.15 - 0.30 = 0.85 at s = 0.
@@ -272,7 +273,7 @@ def _brf_step(drive, state, neuron, spike, dt):
     u_new = ((u + (b * u) * dt) - (omega * v) * dt) + drive * dt
     v_new = (v + (omega * u) * dt) + (b * v) * dt
 
-    # The threshold rises by q_{t-1}; q jumps by one per spike and decays by GAMMA.
+    # The threshold rises by q_{t-1}, and q jumps by one per spike and decays by GAMMA.
     z = spike(u_new - THETA - q)
     q_new = GAMMA * q + z
     return z, {"u": u_new, "v": v_new, "q": q_new}
@@ -349,7 +350,7 @@ def _neuron_constants(config, params):
 
 
 def _simulate(config, params, x, mask, tbptt_window=None):
-    """Run the network over all steps; return the records as lists of (B, ...) arrays."""
+    """Run the network over all steps and return the records as lists of (B, ...) arrays."""
     n_steps, batch, _ = x.shape
     n_hidden, n_out = config.n_hidden, config.n_out
     spike = SPIKE_FUNCTIONS[config.surrogate]
