@@ -19,6 +19,9 @@ function           arguments                                                    
 ``li_step``        o, I, alpha                                                                  o
 =================  ==========================================================================  ================
 
+The public entry point is ``simulate(model, I, ...) -> Trace`` (``rfsim.neurons.simulate``);
+input generators are in ``rfsim.neurons.drive``.
+
 Integer codes: ``RESET_NONE``/``RESET_SOFT``/``RESET_HARD`` (RF), ``ORDER_IMPLEMENTATION``/
 ``ORDER_PAPER`` and ``SIGN_IMPLEMENTATION``/``SIGN_PAPER`` (HRF, BHRF),
 ``ALIF_RESET_IMPLEMENTATION``/``ALIF_RESET_NEXT_STEP`` (ALIF). ``rf_exact_decay(omega, b, dt)``
@@ -46,12 +49,14 @@ from rfsim.neurons.hrf import (
     hrf_step,
 )
 from rfsim.neurons.rf import RESET_HARD, RESET_NONE, RESET_SOFT, rf_exact_decay, rf_exact_step, rf_step
+from rfsim.neurons.simulate import MODELS, Trace, save_trace, simulate
 
 __all__ = [
     "ALIF_BETA",
     "ALIF_RESET_IMPLEMENTATION",
     "ALIF_RESET_NEXT_STEP",
     "ALIF_THETA_0",
+    "MODELS",
     "ORDER_IMPLEMENTATION",
     "ORDER_PAPER",
     "RESET_HARD",
@@ -59,6 +64,7 @@ __all__ = [
     "RESET_SOFT",
     "SIGN_IMPLEMENTATION",
     "SIGN_PAPER",
+    "Trace",
     "alif_step",
     "bhrf_boundary",
     "bhrf_damping",
@@ -70,4 +76,6 @@ __all__ = [
     "rf_exact_decay",
     "rf_exact_step",
     "rf_step",
+    "save_trace",
+    "simulate",
 ]
