@@ -1,0 +1,69 @@
+"""One entry point, :func:`load_task`, for every task that rfsim can train on."""
+
+from __future__ import annotations
+
+import os
+
+from rfsim.data.dataset import TaskData
+from rfsim.data.ecg import load_ecg
+from rfsim.data.mnist import load_mnist_task
+from rfsim.data.shd import load_shd
+from rfsim.data.synthetic import load_frequency_task
+from rfsim.errors import RFSimError
+
+__all__ = ["TASKS", "load_task"]
+
+TASKS = {
+    "freq": "synthetic frequency classification (no download): 4 inputs, 4 classes, 250 steps",
+    "ecg": "QT database ECG, per-step waveform labels: 4 inputs, 6 classes, 1300 steps",
+    "smnist": "sequential MNIST, label on the last step: 1 input, 10 classes, 784 steps",
+    "psmnist": "permuted sequential MNIST, label at every step: 1 input, 10 classes, 784 steps",
+    "shd": "Spiking Heidelberg Digits (needs h5py): 700 inputs, 20 classes, 250 steps of 4 ms",
+}
+"""Task names accepted by :func:`load_task`, with a one-line description."""
+
+
+def load_task(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    seed: int = 0,
+    valid_size: int | float = 0.1,
+    **options,
+) -> TaskData:
+    """Load a task's train, validation and test splits.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`TASKS`: ``"freq"``, ``"ecg"``, ``"smnist"``, ``"psmnist"``, ``"shd"``.
+    data_dir : path-like, optional
+        Local data folder (the CLI's ``--data-dir``); overrides ``RFSIM_DATA_DIR``.
+        Ignored by ``"freq"``.
+    seed : int
+        Seed of the train/validation split (and of the PS-MNIST permutation and
+        the synthetic data).
+    valid_size : int or float
+        Validation sequences, a count or a fraction of the training file rounded
+        down (0.1 gives 61 for ECG, 6000 for MNIST, 815 for SHD). Ignored by
+        ``"freq"``, whose split sizes are ``n_train``, ``n_valid`` and ``n_test``.
+    **options
+        Task-specific keywords: ``download`` and ``downloader`` for the file-based
+        tasks; ``test_size`` and ``permutation`` for MNIST; ``dt``, ``n_steps``,
+        ``binning`` and ``late_spikes`` for SHD; those of
+        :func:`rfsim.data.synthetic.load_frequency_task` for ``"freq"``.
+
+    Returns
+    -------
+    TaskData
+    """
+    if name == "freq":
+        return load_frequency_task(seed=seed, **options)
+    if name == "ecg":
+        return load_ecg(data_dir=data_dir, seed=seed, valid_size=valid_size, **options)
+    if name in ("smnist", "psmnist"):
+        # stacklevel 3 points a missing-training-files warning at the caller of load_task.
+        return load_mnist_task(name, data_dir=data_dir, seed=seed, valid_size=valid_size, _stacklevel=3, **options)
+    if name == "shd":
+        return load_shd(data_dir=data_dir, seed=seed, valid_size=valid_size, **options)
+    raise RFSimError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
