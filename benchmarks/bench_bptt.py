@@ -1,0 +1,264 @@
+"""Time one BPTT training step of the Numba engine on the ECG and S-MNIST network sizes.
+
+A training step is forward + backward (``rfsim.network.value_and_grad``) + an Adam
+update (``rfsim.network.optim.Adam``), as in the authors' training scripts:
+
+* ECG: BRF 4-36-6, batch 16, T = 1300, per-step targets, sequence loss; the input is
+  4 binary channels with random sparse spikes (a stand-in for the level-crossing
+  encoded QTDB signal, whose rate is set by ``--ecg-rate``). 35 steps make one
+  epoch (557 training sequences / 16).
+* S-MNIST: BRF 1-256-10, batch 256, T = 784, label-last loss, gradient norm clipped
+  to 1.0; the input is random values in [0, 1] with MNIST's share of zero pixels.
+  211 steps make one epoch (54 000 / 256).
+
+Each configuration runs in its own subprocess, so the peak resident memory
+(``ru_maxrss``) reported for it is that configuration's own. The same step is also
+timed with a plain vectorised NumPy implementation: the autograd reference
+``rfsim.network.reference.reference_value_and_grad`` plus the same Adam. That
+implementation keeps every intermediate array of the whole sequence for the backward
+pass, so for S-MNIST it runs on a smaller batch and its time is scaled linearly to
+batch 256 (labelled as such).
+
+Usage::
+
+    python benchmarks/bench_bptt.py            # full run, printed table
+    python benchmarks/bench_bptt.py --quick    # fewer repeats
+    python benchmarks/bench_bptt.py --json     # one JSON object
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ECG_STEPS_PER_EPOCH = 35
+SMNIST_STEPS_PER_EPOCH = 211
+
+# The authors' PyTorch implementation (TorchScript, 2 threads) on a 2-core machine,
+# and the speed-ups rfsim must reach over it.
+TORCH_ECG_STEP_SECONDS = 0.94
+TORCH_ECG_EPOCH_SECONDS = 33.0
+TORCH_SMNIST_STEP_SECONDS = 1.65
+TARGET_ECG_EPOCH_SPEEDUP = 50.0
+TARGET_SMNIST_STEP_SPEEDUP = 5.0
+
+MNIST_NONZERO_FRACTION = 0.19
+"""Approximate share of nonzero pixels in an MNIST digit (about 150 of 784), for the random S-MNIST input."""
+
+
+def ecg_case(rng, batch, rate, dtype):
+    """Return the ECG configuration, parameters, input and targets."""
+    from rfsim.network import RSNNConfig, init_params
+
+    config = RSNNConfig(model="brf", n_in=4, n_hidden=36, n_out=6, loss="sequence", dtype=dtype)
+    params = init_params(config, rng, omega_range=(3.0, 5.0), b_offset_range=(0.1, 1.0), tau_out=(20.0, 1.0))
+    x = (rng.random((1300, batch, 4)) < rate).astype(dtype)
+    targets = rng.integers(0, 6, (1300, batch))
+    return config, params, x, targets, None
+
+
+def smnist_case(rng, batch, dtype):
+    """Return the S-MNIST configuration, parameters, input and targets."""
+    from rfsim.network import RSNNConfig, init_params
+
+    config = RSNNConfig(model="brf", n_in=1, n_hidden=256, n_out=10, loss="label-last", dtype=dtype)
+    params = init_params(config, rng, omega_range=(15.0, 50.0), b_offset_range=(0.1, 1.0), tau_out=(20.0, 5.0))
+    pixels = rng.random((784, batch, 1))
+    x = np.where(rng.random((784, batch, 1)) < MNIST_NONZERO_FRACTION, pixels, 0.0).astype(dtype)
+    targets = rng.integers(0, 10, batch)
+    return config, params, x, targets, 1.0
+
+
+def make_step(implementation, config, params, x, targets, grad_clip):
+    """Return a function that runs one training step and returns its summed loss."""
+    from rfsim.network.optim import Adam, clip_grad_norm
+
+    optimizer = Adam(params, lr=0.01)
+
+    if implementation == "engine":
+        from rfsim.network import value_and_grad
+
+        def gradient():
+            result, grads = value_and_grad(config, params, x, targets)
+            return result.loss_sum, grads
+    else:
+        from rfsim.network.reference import reference_value_and_grad
+
+        def gradient():
+            return reference_value_and_grad(config, params, x, targets)
+
+    def step():
+        loss_sum, grads = gradient()
+        if grad_clip is not None:
+            clip_grad_norm(grads, grad_clip)
+        optimizer.step(grads)
+        return loss_sum
+
+    return step
+
+
+def run_part(part, repeats, batch, rate, dtype):
+    """Time one configuration with one implementation in this process; return a dict."""
+    rng = np.random.default_rng(0)
+    name, implementation = part.split("-")
+    if name == "ecg":
+        case = ecg_case(rng, batch, rate, dtype)
+    else:
+        case = smnist_case(rng, batch, dtype)
+    step = make_step(implementation, *case)
+
+    # The first step compiles the Numba kernels (or fills caches), so it is timed apart.
+    started = time.perf_counter()
+    first_loss = step()
+    first_seconds = time.perf_counter() - started
+
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - started)
+
+    threads = None
+    if implementation == "engine":
+        import numba
+
+        threads = numba.get_num_threads()
+    return {
+        "part": part, "batch": batch, "dtype": dtype, "repeats": repeats,
+        "first_step_seconds": first_seconds, "first_loss_sum": float(first_loss),
+        "median": statistics.median(times), "min": min(times), "max": max(times),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "numba_threads": threads,
+    }
+
+
+def run_in_subprocess(part, repeats, batch, rate, dtype):
+    """Run ``run_part`` in a fresh interpreter so that its peak memory is its own."""
+    command = [sys.executable, os.path.abspath(__file__), "--part", part, "--repeats", str(repeats),
+               "--batch", str(batch), "--ecg-rate", str(rate), "--dtype", dtype]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"benchmark part {part} failed:\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def measure(quick, rate, dtype, smnist_numpy_batch):
+    """Run every part and collect the numbers."""
+    engine_repeats = 3 if quick else 10
+    numpy_repeats = 1 if quick else 3
+    results = {
+        "ecg_engine": run_in_subprocess("ecg-engine", engine_repeats, 16, rate, dtype),
+        "smnist_engine": run_in_subprocess("smnist-engine", max(2, engine_repeats // 2), 256, rate, dtype),
+        "ecg_numpy": run_in_subprocess("ecg-numpy", numpy_repeats, 16, rate, dtype),
+        "smnist_numpy": run_in_subprocess("smnist-numpy", numpy_repeats, smnist_numpy_batch, rate, dtype),
+    }
+    return results
+
+
+def summarise(results):
+    """Derive the per-epoch times, ratios and speed-ups from the raw timings."""
+    ecg, smnist = results["ecg_engine"], results["smnist_engine"]
+    ecg_numpy, smnist_numpy = results["ecg_numpy"], results["smnist_numpy"]
+    smnist_numpy_scaled = smnist_numpy["median"] * 256 / smnist_numpy["batch"]
+    ecg_epoch = ecg["median"] * ECG_STEPS_PER_EPOCH
+    return {
+        "ecg_step_seconds": ecg["median"],
+        "ecg_step_seconds_min": ecg["min"],
+        "ecg_step_seconds_max": ecg["max"],
+        "ecg_epoch_seconds": ecg_epoch,
+        "smnist_step_seconds": smnist["median"],
+        "smnist_step_seconds_min": smnist["min"],
+        "smnist_step_seconds_max": smnist["max"],
+        "smnist_epoch_seconds": smnist["median"] * SMNIST_STEPS_PER_EPOCH,
+        "peak_rss_mb": max(ecg["peak_rss_mb"], smnist["peak_rss_mb"]),
+        "ecg_peak_rss_mb": ecg["peak_rss_mb"],
+        "smnist_peak_rss_mb": smnist["peak_rss_mb"],
+        "ecg_first_step_seconds": ecg["first_step_seconds"],
+        "smnist_first_step_seconds": smnist["first_step_seconds"],
+        "numpy_ecg_step_seconds": ecg_numpy["median"],
+        "numpy_ratio_ecg": ecg_numpy["median"] / ecg["median"],
+        "numpy_smnist_batch": smnist_numpy["batch"],
+        "numpy_smnist_step_seconds_at_batch": smnist_numpy["median"],
+        "numpy_smnist_step_seconds_scaled_to_256": smnist_numpy_scaled,
+        "numpy_ratio_smnist_scaled": smnist_numpy_scaled / smnist["median"],
+        "speedup_ecg_epoch_vs_torch": TORCH_ECG_EPOCH_SECONDS / ecg_epoch,
+        "speedup_smnist_step_vs_torch": TORCH_SMNIST_STEP_SECONDS / smnist["median"],
+        "numba_threads": ecg["numba_threads"],
+        "dtype": ecg["dtype"],
+        "repeats_engine": ecg["repeats"],
+    }
+
+
+def print_report(summary, rate):
+    """Print the numbers as a readable table."""
+    ok_ecg = summary["speedup_ecg_epoch_vs_torch"] >= TARGET_ECG_EPOCH_SPEEDUP
+    ok_smnist = summary["speedup_smnist_step_vs_torch"] >= TARGET_SMNIST_STEP_SPEEDUP
+    print(f"BPTT training step (forward + backward + Adam), dtype {summary['dtype']}, "
+          f"{summary['numba_threads']} Numba threads, {summary['repeats_engine']} timed repeats after one warm-up step")
+    print()
+    print(f"ECG     BRF 4-36-6,   batch 16,  T=1300 (input spike rate {rate:g} per channel and step)")
+    print(f"  engine step      median {summary['ecg_step_seconds']:.4f} s  "
+          f"(min {summary['ecg_step_seconds_min']:.4f}, max {summary['ecg_step_seconds_max']:.4f})")
+    print(f"  engine epoch     {summary['ecg_epoch_seconds']:.3f} s  ({ECG_STEPS_PER_EPOCH} steps)")
+    print(f"  first step       {summary['ecg_first_step_seconds']:.2f} s (includes Numba compilation or cache load)")
+    print(f"  peak RSS         {summary['ecg_peak_rss_mb']:.0f} MB")
+    print(f"  NumPy step       {summary['numpy_ecg_step_seconds']:.3f} s  (autograd reference + Adam), "
+          f"ratio {summary['numpy_ratio_ecg']:.1f}x")
+    print()
+    print("S-MNIST BRF 1-256-10, batch 256, T=784, label-last, grad-norm clip 1.0")
+    print(f"  engine step      median {summary['smnist_step_seconds']:.4f} s  "
+          f"(min {summary['smnist_step_seconds_min']:.4f}, max {summary['smnist_step_seconds_max']:.4f})")
+    print(f"  engine epoch     {summary['smnist_epoch_seconds']:.1f} s  ({SMNIST_STEPS_PER_EPOCH} steps)")
+    print(f"  first step       {summary['smnist_first_step_seconds']:.2f} s")
+    print(f"  peak RSS         {summary['smnist_peak_rss_mb']:.0f} MB")
+    print(f"  NumPy step       {summary['numpy_smnist_step_seconds_at_batch']:.3f} s at batch "
+          f"{summary['numpy_smnist_batch']}, scaled linearly to batch 256: "
+          f"{summary['numpy_smnist_step_seconds_scaled_to_256']:.2f} s, ratio {summary['numpy_ratio_smnist_scaled']:.1f}x")
+    print()
+    print("Targets: the authors' PyTorch implementation (TorchScript, 2 threads, 2-core machine) takes a median")
+    print(f"  {TORCH_ECG_STEP_SECONDS} s per ECG BRF step (about {TORCH_ECG_EPOCH_SECONDS:.0f} s per epoch) and "
+          f"{TORCH_SMNIST_STEP_SECONDS} s per S-MNIST step.")
+    print(f"  ECG epoch speed-up     {summary['speedup_ecg_epoch_vs_torch']:.1f}x "
+          f"(target >= {TARGET_ECG_EPOCH_SPEEDUP:.0f}x, < {TORCH_ECG_EPOCH_SECONDS / TARGET_ECG_EPOCH_SPEEDUP:.2f} s/epoch): "
+          f"{'met' if ok_ecg else 'NOT met'}")
+    print(f"  S-MNIST step speed-up  {summary['speedup_smnist_step_vs_torch']:.1f}x "
+          f"(target >= {TARGET_SMNIST_STEP_SPEEDUP:.0f}x, < {TORCH_SMNIST_STEP_SECONDS / TARGET_SMNIST_STEP_SPEEDUP:.2f} s/step): "
+          f"{'met' if ok_smnist else 'NOT met'}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="run fewer repeats")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--ecg-rate", type=float, default=0.05,
+                        help="probability of an input spike per ECG channel and step (default 0.05)")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float64",
+                        help="floating-point type of the engine run (default float64)")
+    parser.add_argument("--smnist-numpy-batch", type=int, default=16,
+                        help="batch of the NumPy S-MNIST timing, scaled to 256 (default 16)")
+    # Internal: run one part in this process and print its JSON result.
+    parser.add_argument("--part", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, default=16, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.part:
+        print(json.dumps(run_part(args.part, args.repeats, args.batch, args.ecg_rate, args.dtype)))
+        return
+
+    results = measure(args.quick, args.ecg_rate, args.dtype, args.smnist_numpy_batch)
+    summary = summarise(results)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print_report(summary, args.ecg_rate)
+
+
+if __name__ == "__main__":
+    main()
