@@ -52,8 +52,8 @@ p_h(omega) (option ``boundary``):
   only for dt = 0.01 s; this module always uses the simulation's own dt. In
   the paper's order this is exactly the sustained-oscillation damping. In the
   implementation's order (the default order) the sustained damping is 0, so
-  the default BHRF has |eigenvalue| = sqrt(1 - (omega*dt)**2) < 1 already at
-  b_offset = q = 0.
+  the default BHRF has |eigenvalue| = sqrt(1 - (omega*dt)**2) < 1 (for
+  omega*dt < 1) already at b_offset = q = 0.
 * ``"sustained"``: p_h = ``harmonic_sustained_damping(omega, dt, order)``, the
   damping at which the chosen order keeps |eigenvalue| = 1.
 """
