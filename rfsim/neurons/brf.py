@@ -39,6 +39,17 @@ import numpy as np
 from rfsim._numba import njit, njit_parallel, prange
 from rfsim.neurons.rf import heaviside, rf_euler_update
 
+ABLATIONS = {
+    "all": (True, True, True),
+    "no_boundary": (False, True, True),
+    "refractory_only": (False, True, False),
+    "smooth_reset_only": (False, False, True),
+    "none": (False, False, False),
+}
+"""Switch settings (use_boundary, use_refractory, use_smooth_reset) of the ablation variants:
+the full BRF, BRF without the divergence boundary, RF with only the refractory period, RF
+with only the smooth reset, and the plain RF without reset."""
+
 
 @njit
 def brf_damping(q, p, b_offset, use_boundary, use_smooth_reset):
