@@ -62,7 +62,7 @@ class Dataset:
     name : str
         Task and split, for example ``"ecg/train"``.
     per_step_labels : bool
-        Whether ``y`` holds a label for every time step.
+        Whether ``y`` contains a label for every time step.
     metadata : Mapping
         Read-only provenance: source files with their SHA-256, notes, the
         permutation of a permuted task, the indices of a subset in its parent.

@@ -2,13 +2,13 @@
 
 The files ``QTDB_train.mat`` (618 recordings) and ``QTDB_test.mat`` (141) were
 prepared by Yin et al. (2021) and are used unchanged by the authors' BRF code. Each
-holds
+contains
 
 * ``x``: int16 (N, 1301, 4). Two ECG leads, each encoded into an up-event and a
   down-event channel (see :mod:`rfsim.data.encoding`). The channel pairs (0, 1)
   and (2, 3) never fire at the same step, which identifies them as the two leads;
   the files do not record which channel of a pair is the up channel. The last step
-  is padding and holds the end marker -1 in channel 0.
+  is padding and contains the end marker -1 in channel 0.
 * ``y``: uint8 (N, 1301, 6), a one-hot waveform class per step (six classes).
   Some rows are all zero: 8.2 % of the training steps and 10.4 % of the test steps.
 * ``t`` (N, 1301) step indices and ``max_i`` (N, 1) sequence lengths (all 1301),
@@ -130,7 +130,7 @@ def read_qtdb(
         raise DataError(f"{path}: 'y' must have {n_classes} classes, got shape {y.shape}")
     minimum_steps = 2 if drop_last_step else 1
     if x.shape[0] < 1 or x.shape[1] < minimum_steps:
-        raise DataError(f"{path}: 'x' holds no sequences or too few steps, shape {x.shape}")
+        raise DataError(f"{path}: 'x' has no sequences or fewer than {minimum_steps} steps, shape {x.shape}")
     _check_integer_array(path, "x", x)
     _check_integer_array(path, "y", y)
     if "t" in contents and contents["t"].shape != x.shape[:2]:

@@ -1,8 +1,8 @@
 """Encoders that turn sampled signals into up/down spike channels.
 
 Both encoders map a signal s of shape (T,) or (T, n_leads) to events of shape
-(T, 2 * n_leads), laid out lead by lead as ``[up_0, down_0, up_1, down_1, ...]``, the
-channel order of the QTDB ECG files (whose pairs (0, 1) and (2, 3) are the two leads).
+(T, 2 * n_leads), laid out lead by lead as ``[up_0, down_0, up_1, down_1, ...]``. This is
+the channel order of the QTDB ECG files, whose pairs (0, 1) and (2, 3) are the two leads.
 L > 0 is the threshold in the signal's unit.
 
 ``mode="difference"`` (Yin et al. 2021, the rule of their public ECG preprocessing):
@@ -160,8 +160,8 @@ _MAX_LEVEL_EVENTS = 10**9
 
 
 def _check_level_resolution(values: np.ndarray, threshold: float) -> None:
-    # The event loops add L to a level of the signal's magnitude: L must exceed the
-    # float64 spacing there, or the level never moves; and the event count must fit.
+    # The event loops add L to a level of the signal's magnitude, so L must exceed the
+    # float64 spacing there or the level never moves. The loops also run once per event.
     magnitude = float(np.max(np.abs(values)))
     if threshold <= 8 * np.finfo(np.float64).eps * magnitude:
         raise RFSimError(

@@ -57,7 +57,7 @@ class MissingDataError(DataError):
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """A data file that rfsim knows how to obtain and verify.
+    """A data file that rfsim can download and verify.
 
     Attributes
     ----------

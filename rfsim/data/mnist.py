@@ -143,7 +143,7 @@ def read_mnist_pair(images_path: str | os.PathLike, labels_path: str | os.PathLi
         )
     if labels.shape[0] != images.shape[0]:
         raise DataError(
-            f"{images_path.name} holds {images.shape[0]} images but {labels_path.name} holds {labels.shape[0]} labels"
+            f"{images_path.name} contains {images.shape[0]} images but {labels_path.name} contains {labels.shape[0]} labels"
         )
     if labels.size and labels.max() > 9:
         raise DataError(f"{labels_path.name}: labels must be digits 0-9, found {labels.max()}")
@@ -213,9 +213,9 @@ def load_mnist_task(
         Validation sequences: a count, or a fraction of the training sequences
         rounded down (0.1 gives 60000 -> 54000 / 6000, as in the reference).
     test_size : int or float
-        Used only when the training files are missing: the test sequences taken
-        from the 10000 t10k images (0.2 gives 2000); the rest is then split into
-        train and validation with ``valid_size``.
+        Used only when the training files are missing. It sets the test sequences
+        taken from the 10000 t10k images (0.2 gives 2000), and ``valid_size`` then
+        splits the rest into train and validation.
     permutation : array of 784 ints, optional
         PS-MNIST step order to reuse, for example one stored with a checkpoint.
     download, downloader
@@ -224,7 +224,7 @@ def load_mnist_task(
     Returns
     -------
     TaskData
-        ``permutation`` holds the PS-MNIST order (None for S-MNIST).
+        ``permutation`` is the PS-MNIST order (None for S-MNIST).
         ``metadata["test_split_only"]`` is true when the splits come from the
         t10k files alone.
 

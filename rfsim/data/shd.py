@@ -10,7 +10,7 @@ rfsim bins the spikes into ``n_steps`` steps of width ``dt`` (250 steps of 4 ms 
 default, so the sequences cover [0, 1 s)). Recordings shorter than that are padded
 with empty steps. Two binnings are available:
 
-``binning="count"`` (default): bin k holds the spikes with k·dt <= t < (k+1)·dt,
+``binning="count"`` (default): bin k contains the spikes with k·dt <= t < (k+1)·dt,
 computed as ``floor(t / dt)`` in float64, and each entry counts the spikes of that
 channel in that bin. Every spike before ``n_steps · dt`` is kept, so the binned
 counts plus the late spikes equal the spikes in the file. Spikes at or after
@@ -20,7 +20,7 @@ counts plus the late spikes equal the spikes in the file. Spikes at or after
 ``binning="reference"``: the preprocessing of Yin et al. (2021), which the authors'
 BRF scripts use. Bin i (i = 0 … n_steps-1) marks a channel with 1 when it has a spike
 with (i-1)·dt < t <= i·dt, where ``i·dt`` is rounded to the dtype of the stored times,
-so bin 0 holds only spikes at t <= 0. Entries are binary, so spikes that share a bin
+so bin 0 contains only spikes at t <= 0. Entries are binary, so spikes that share a bin
 and channel collapse into one. Unit u is written to channel 700 - u, and spikes of
 unit 0 are dropped (so channel 0 stays empty). Spikes after (n_steps-1)·dt are dropped.
 """
@@ -173,7 +173,7 @@ def bin_spike_events(
     counts = np.zeros((len(times), n_steps, n_channels), dtype=np.uint8)
     fits = _bin_count_kernel(bins, channels, offsets, n_steps, late_spikes == "last", binning == "reference", counts)
     if not fits:
-        raise DataError(f"a channel has more than 255 spikes in one {dt * 1e3:g} ms bin, more than uint8 holds; "
+        raise DataError(f"a channel has more than 255 spikes in one {dt * 1e3:g} ms bin, beyond the uint8 range; "
                         "use a smaller dt")
 
     # Late spikes per sequence; the reference binning's unit-0 spikes are dropped, not late.

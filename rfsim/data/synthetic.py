@@ -4,7 +4,7 @@ Each class k has a spike frequency f_k [Hz]. A sequence of T steps of width dt [
 carries spike trains on C input channels, all at the frequency of its class:
 
 * ``kind="regular"``: channel c spikes at times φ_c + n / f_k + ε, with a random phase
-  φ_c ~ U[0, 1/f_k) and Gaussian timing jitter ε ~ N(0, (jitter / f_k)²); a time t
+  φ_c ~ U[0, 1/f_k) and Gaussian timing jitter ε ~ N(0, (jitter / f_k)²). A time t
   falls in step ``round(t / dt)``.
 * ``kind="poisson"``: channel c spikes in each step with probability f_k · dt.
 
