@@ -130,7 +130,8 @@ def test_metadata_records_checked_sources(ecg_task):
 
 
 def test_load_task_ecg_batches(ecg_data_dir):
-    task = load_task("ecg", data_dir=ecg_data_dir, seed=0)
+    task = load_task("ecg", data_dir=ecg_data_dir, seed=0, valid_fraction=0.1)
+    assert len(task.valid) == 61
     x, targets = next(batches(task.train, 16, rng=0))
     assert x.shape == (1300, 16, 4)
     assert x.dtype == np.float64

@@ -241,6 +241,22 @@ def test_shd_download_is_decompressed(tmp_path):
     assert fetched.verified == "unregistered"
 
 
+def test_local_gzip_copy_decompressed(tmp_path):
+    content = b"fake hdf5 bytes" * 10
+    folder = tmp_path / "data" / "shd"
+    folder.mkdir(parents=True)
+    (folder / "shd_test.h5.gz").write_bytes(gzip.compress(content))
+    fetched = fetch_file("shd_test.h5", data_dir=tmp_path / "data")
+    assert fetched.path == tmp_path / "cache" / "shd" / "shd_test.h5"
+    assert fetched.path.read_bytes() == content
+    assert fetched.origin == "data_dir"
+    (folder / "shd_test.h5.gz").write_bytes(gzip.compress(content)[:20])
+    fetched.path.unlink()
+    with pytest.raises(DataError, match="corrupt gzip data"):
+        fetch_file("shd_test.h5", data_dir=tmp_path / "data")
+    assert not fetched.path.exists()
+
+
 def test_recompressed_gzip_accepted_by_content(tmp_path, monkeypatch):
     raw = b"IDX-like content" * 100
     entry = RemoteFile(

@@ -9,25 +9,25 @@ from rfsim.errors import RFSimError
 
 
 def test_same_seed_same_data():
-    first = load_task("freq", seed=7)
-    second = load_task("freq", seed=7)
+    first = load_task("synthetic", seed=7)
+    second = load_task("synthetic", seed=7)
     for split_name in ("train", "valid", "test"):
         assert np.array_equal(first.splits[split_name].x, second.splits[split_name].x)
         assert np.array_equal(first.splits[split_name].y, second.splits[split_name].y)
 
 
 def test_different_seed_different_data():
-    assert not np.array_equal(load_task("freq", seed=1).train.x, load_task("freq", seed=2).train.x)
+    assert not np.array_equal(load_task("synthetic", seed=1).train.x, load_task("synthetic", seed=2).train.x)
 
 
 def test_splits_drawn_independently():
-    task = load_task("freq", seed=0, n_train=64, n_valid=64, n_test=64)
+    task = load_task("synthetic", seed=0, n_train=64, n_valid=64, n_test=64)
     assert not np.array_equal(task.train.x, task.valid.x)
     assert not np.array_equal(task.valid.x, task.test.x)
 
 
 def test_default_shapes_and_layout():
-    task = load_task("freq")
+    task = load_task("synthetic")
     assert task.train.x.shape == (512, 250, 4)
     assert task.train.x.dtype == np.uint8
     assert task.train.y.shape == (512,)
@@ -86,7 +86,7 @@ def test_noise_adds_spikes():
 def test_count_classifier_learns_task():
     # Spike counts per channel identify the frequency, so a nearest-centroid rule on the
     # train split should classify the test split almost perfectly: the task is learnable.
-    task = load_task("freq", seed=0)
+    task = load_task("synthetic", seed=0)
     train_counts = task.train.x.sum(axis=1, dtype=np.float64)
     test_counts = task.test.x.sum(axis=1, dtype=np.float64)
     centroids = np.stack([train_counts[task.train.y == k].mean(axis=0) for k in range(task.n_classes)])
@@ -118,6 +118,13 @@ def test_invalid_options_rejected(kwargs, message):
 def test_load_frequency_task_rejects_reserved_options():
     with pytest.raises(RFSimError, match="'rng' is set by load_frequency_task"):
         load_frequency_task(rng=0)
+
+
+def test_load_task_valid_fraction():
+    task = load_task("synthetic", seed=0, valid_fraction=0.2, n_train=40, n_valid=8, n_test=8)
+    assert len(task.valid) == 8
+    with pytest.raises(RFSimError, match="valid_fraction must lie in"):
+        load_task("synthetic", valid_fraction=1.5)
 
 
 def test_unknown_task_rejected():

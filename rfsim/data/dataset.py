@@ -213,7 +213,7 @@ class TaskData:
     Attributes
     ----------
     name : str
-        Task name (``"ecg"``, ``"smnist"``, ``"psmnist"``, ``"shd"``, ``"freq"``).
+        Task name (``"ecg"``, ``"smnist"``, ``"psmnist"``, ``"shd"``, ``"synthetic"``).
     train, valid, test : Dataset
         Disjoint splits.
     n_inputs, n_classes, n_steps : int

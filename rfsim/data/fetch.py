@@ -7,7 +7,9 @@ digests it may have. :func:`fetch_file` finds the file in this order:
 1. A local data folder, from the ``data_dir`` argument (the CLI's ``--data-dir``)
    or else the ``RFSIM_DATA_DIR`` environment variable. The file is looked up as
    ``<dir>/<task>/<name>`` (for example ``<dir>/ecg/QTDB_train.mat``) and then as
-   ``<dir>/<name>``. A data folder turns downloads off unless ``download=True``.
+   ``<dir>/<name>``. A file that is published gzip-compressed (SHD) may also be
+   there as the ``.gz`` download; it is decompressed into the cache. A data folder
+   turns downloads off unless ``download=True``.
 2. The download cache, ``RFSIM_CACHE_DIR`` or else ``pooch.os_cache("rfsim")``,
    laid out as ``<cache>/<task>/<name>``.
 3. A download with pooch from each registered URL in turn, into the cache.
@@ -346,6 +348,25 @@ def _download(entry: RemoteFile, cache_folder: Path, downloader: Downloader | No
     )
 
 
+def _decompress_local(entry: RemoteFile, compressed: Path, cache_folder: Path) -> FetchedFile:
+    """Decompress a local ``.gz`` copy into the cache, unless an up-to-date copy is there."""
+    target = cache_folder / entry.task / entry.name
+    if not target.is_file() or target.stat().st_mtime < compressed.stat().st_mtime:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        try:
+            with gzip.open(compressed, "rb") as source, open(partial, "wb") as destination:
+                for chunk in iter(lambda: source.read(_CHUNK_BYTES), b""):
+                    destination.write(chunk)
+        except (OSError, EOFError, zlib.error) as error:
+            partial.unlink(missing_ok=True)
+            raise DataError(f"{compressed}: corrupt gzip data ({error}); download it again from {entry.urls[0]}") \
+                from error
+        partial.replace(target)
+    fetched = verify_file(entry, target, origin="data_dir")
+    return FetchedFile(fetched.path, fetched.sha256, fetched.verified, "data_dir", entry.urls[0])
+
+
 def fetch_file(
     name: str,
     *,
@@ -386,15 +407,20 @@ def fetch_file(
     entry = REGISTRY[name]
     folder = Path(data_dir).expanduser() if data_dir is not None else data_dir_from_env()
     searched: list[Path] = []
+    cache_folder = cache_dir()
     if folder is not None:
         for candidate in _candidate_paths(entry, folder):
             searched.append(candidate)
             if candidate.is_file():
                 return verify_file(entry, candidate, origin="data_dir")
+        if entry.compressed_download:
+            for candidate in _candidate_paths(RemoteFile(entry.download_name, entry.task, entry.urls), folder):
+                searched.append(candidate)
+                if candidate.is_file():
+                    return _decompress_local(entry, candidate, cache_folder)
     if download is None:
         download = folder is None
 
-    cache_folder = cache_dir()
     cached = cache_folder / entry.task / entry.name
     searched.append(cached)
     if cached.is_file():

@@ -109,7 +109,7 @@ def make_frequency_dataset(
     labels: str = "sequence",
     n_segments: int = 4,
     rng: np.random.Generator | int | None = None,
-    name: str = "freq",
+    name: str = "synthetic",
 ) -> Dataset:
     """Generate spike trains whose class is their frequency (rules in the module docstring).
 
@@ -219,11 +219,11 @@ def load_frequency_task(
     children = np.random.SeedSequence(int(seed)).spawn(3)
     parts = {}
     for (split_name, size), child in zip((("train", n_train), ("valid", n_valid), ("test", n_test)), children):
-        parts[split_name] = make_frequency_dataset(size, rng=np.random.default_rng(child), name=f"freq/{split_name}",
+        parts[split_name] = make_frequency_dataset(size, rng=np.random.default_rng(child), name=f"synthetic/{split_name}",
                                                    **options)
     train = parts["train"]
     return TaskData(
-        name="freq",
+        name="synthetic",
         train=train,
         valid=parts["valid"],
         test=parts["test"],

@@ -14,7 +14,7 @@ from rfsim.errors import RFSimError
 __all__ = ["TASKS", "load_task"]
 
 TASKS = {
-    "freq": "synthetic frequency classification (no download): 4 inputs, 4 classes, 250 steps",
+    "synthetic": "spike trains classified by frequency (no download): 4 inputs, 4 classes, 250 steps",
     "ecg": "QT database ECG, per-step waveform labels: 4 inputs, 6 classes, 1300 steps",
     "smnist": "sequential MNIST, label on the last step: 1 input, 10 classes, 784 steps",
     "psmnist": "permuted sequential MNIST, label at every step: 1 input, 10 classes, 784 steps",
@@ -29,6 +29,7 @@ def load_task(
     data_dir: str | os.PathLike | None = None,
     seed: int = 0,
     valid_size: int | float = 0.1,
+    valid_fraction: float | None = None,
     **options,
 ) -> TaskData:
     """Load a task's train, validation and test splits.
@@ -36,28 +37,36 @@ def load_task(
     Parameters
     ----------
     name : str
-        One of :data:`TASKS`: ``"freq"``, ``"ecg"``, ``"smnist"``, ``"psmnist"``, ``"shd"``.
+        One of :data:`TASKS`: ``"synthetic"``, ``"ecg"``, ``"smnist"``, ``"psmnist"``, ``"shd"``.
     data_dir : path-like, optional
         Local data folder (the CLI's ``--data-dir``); overrides ``RFSIM_DATA_DIR``.
-        Ignored by ``"freq"``.
+        Ignored by ``"synthetic"``.
     seed : int
         Seed of the train/validation split (and of the PS-MNIST permutation and
         the synthetic data).
     valid_size : int or float
         Validation sequences, a count or a fraction of the training file rounded
         down (0.1 gives 61 for ECG, 6000 for MNIST, 815 for SHD). Ignored by
-        ``"freq"``, whose split sizes are ``n_train``, ``n_valid`` and ``n_test``.
+        ``"synthetic"``, whose split sizes are ``n_train``, ``n_valid`` and ``n_test``.
+    valid_fraction : float, optional
+        The validation fraction in (0, 1), as a training configuration stores it;
+        replaces ``valid_size`` when given.
     **options
         Task-specific keywords: ``download`` and ``downloader`` for the file-based
         tasks; ``test_size`` and ``permutation`` for MNIST; ``dt``, ``n_steps``,
         ``binning`` and ``late_spikes`` for SHD; those of
-        :func:`rfsim.data.synthetic.load_frequency_task` for ``"freq"``.
+        :func:`rfsim.data.synthetic.load_frequency_task` for ``"synthetic"``.
 
     Returns
     -------
     TaskData
     """
-    if name == "freq":
+    if valid_fraction is not None:
+        if isinstance(valid_fraction, bool) or not isinstance(valid_fraction, (float, int)) \
+                or not 0.0 < valid_fraction < 1.0:
+            raise RFSimError(f"valid_fraction must lie in (0, 1), got {valid_fraction!r}")
+        valid_size = float(valid_fraction)
+    if name == "synthetic":
         return load_frequency_task(seed=seed, **options)
     if name == "ecg":
         return load_ecg(data_dir=data_dir, seed=seed, valid_size=valid_size, **options)
