@@ -76,7 +76,7 @@ def _build_input(input_kind, freq, amplitude, t0, phase, spike_times, input_file
             raise click.BadParameter(str(error), param_hint="--input-file") from error
         if current.ndim != 1:
             raise click.BadParameter(
-                f"{input_file} holds {current.shape[1]} columns; rfsim simulate runs one neuron, give one column",
+                f"{input_file} contains {current.shape[1]} columns; rfsim simulate runs one neuron, give one column",
                 param_hint="--input-file",
             )
         if duration is not None:

@@ -70,8 +70,8 @@ def test_smooth_reset_only_keeps_threshold_constant():
 
 
 def test_refractory_period_reduces_firing():
-    # A raised threshold after each spike can only suppress spikes the plain RF would fire
-    # on the same trajectory; with the same damping (no smooth reset) u is unchanged.
+    # Without the smooth reset the damping is that of the plain RF, so u is unchanged.
+    # The raised threshold after each spike can then only suppress spikes.
     plain = run("none")
     refractory = run("refractory_only")
     np.testing.assert_array_equal(refractory.u, plain.u)

@@ -29,7 +29,7 @@ def impulse(n_steps, n_neurons=1, amplitude=1.0):
 def test_rf_impulse_response_is_geometric(omega, b_offset):
     # u after step n (n = 0, 1, ...) is dt * lambda**n with lambda = 1 + dt*(b + i*omega):
     # the impulse puts dt*I on u at step 0, then each free Euler step multiplies by lambda.
-    # The last case has |lambda| > 1 (divergent), and the closed form holds all the same.
+    # The last case has |lambda| > 1 (divergent), and the closed form applies all the same.
     dt, n_steps = 0.01, 400
     trace = simulate(
         "rf", impulse(n_steps)[:, 0], omega=omega, b_offset=b_offset, dt=dt, theta=NEVER, allow_divergent=True

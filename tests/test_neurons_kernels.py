@@ -1,4 +1,7 @@
-"""Numba kernels and scalar steps against the plain NumPy references, for every option."""
+"""Numba kernels and scalar steps against the plain NumPy references, for every option.
+
+"The paper" is Higuchi et al., "Balanced Resonate-and-Fire Neurons" (ICML 2024).
+"""
 
 import itertools
 

@@ -25,6 +25,9 @@ H(s) = 1 for s > 0, else 0; all states are zero before t = 0. The recorded u is
 u_t (after the reset in the default form).
 
 LI readout: o_t = alpha*o_{t-1} + (1 - alpha)*I_t with alpha = exp(-1/|tau|).
+
+The authors' implementation is the public PyTorch code of Higuchi et al., "Balanced
+Resonate-and-Fire Neurons" (ICML 2024), AdaptiveAILab/brf-neurons at commit 5d45b0e.
 """
 
 import numpy as np

@@ -32,6 +32,9 @@ Ablation switches (each removes one mechanism)::
 With all three off the neuron is a plain RF neuron without reset, with
 constant damping b = -b_offset and threshold theta_c (q is still computed and
 recorded but acts nowhere).
+
+The authors' implementation is their public PyTorch code, AdaptiveAILab/brf-neurons
+at commit 5d45b0e.
 """
 
 import numpy as np

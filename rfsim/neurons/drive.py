@@ -3,7 +3,7 @@
 Every generator returns a float64 array I of shape (T,), one value per time
 step, with step n at time n*dt [s] and T = round(duration/dt). In the RF
 family the input enters the membrane as dt*I per step, so a single spike of
-amplitude A moves Re u by A*dt; in the ALIF neuron it moves u by (1 - alpha)*A.
+amplitude A moves Re u by A*dt. In the ALIF neuron it moves u by (1 - alpha)*A.
 
 In-phase spike trains: an impulse at time t0 starts a damped oscillation whose
 real part peaks again after each full period 2*pi/omega. A train with one
@@ -183,7 +183,7 @@ def _read_csv(path):
                     "the CSV must hold numbers, one column per neuron and one row per step"
                 ) from None
     if not rows:
-        raise DataError(f"input file {path} holds no numbers; give one value per time step")
+        raise DataError(f"input file {path} contains no numbers; give one value per time step")
     widths = {len(row) for row in rows}
     if len(widths) != 1:
         raise DataError(f"input file {path} has rows of different lengths {sorted(widths)}; give one column")
@@ -197,15 +197,16 @@ def _read_npz(path):
             return archive["I"]
         if len(keys) == 1:
             return archive[keys[0]]
-    raise DataError(f"input file {path} holds the arrays {keys}; store the input current under the key 'I'")
+    raise DataError(f"input file {path} contains the arrays {keys}; store the input current under the key 'I'")
 
 
 def load_input(path):
     """Read an input current from a CSV, NPY or NPZ file.
 
-    A CSV holds one value per line (an optional header line and ``#`` comments
-    are skipped); several comma-separated columns give several neurons. An NPZ
-    file holds the current under the key ``I``, or as its only array.
+    A CSV contains one value per line, and several comma-separated columns give
+    several neurons. An optional header line and ``#`` comment lines are
+    skipped. An NPZ file stores the current under the key ``I``, or as its only
+    array.
 
     Returns
     -------
@@ -245,7 +246,7 @@ def load_input(path):
         current = current[:, 0]
     if current.ndim not in (1, 2) or current.shape[0] == 0:
         raise DataError(
-            f"input file {path} holds an array of shape {current.shape}; expected (T,) or (T, N) with T >= 1"
+            f"input file {path} contains an array of shape {current.shape}; expected (T,) or (T, N) with T >= 1"
         )
     if not np.all(np.isfinite(current)):
         raise DataError(f"input file {path} contains NaN or inf; every input value must be finite")

@@ -56,6 +56,10 @@ p_h(omega) (option ``boundary``):
   omega*dt < 1) already at b_offset = q = 0.
 * ``"sustained"``: p_h = ``harmonic_sustained_damping(omega, dt, order)``, the
   damping at which the chosen order keeps |eigenvalue| = 1.
+
+Sources: "the paper" is Higuchi, Kairat, Bohte, Otte, "Balanced Resonate-and-Fire
+Neurons", ICML 2024; "the authors' implementation" is their public PyTorch code,
+AdaptiveAILab/brf-neurons at commit 5d45b0e.
 """
 
 import numpy as np

@@ -17,10 +17,11 @@ def _column(array, neuron):
 def plot_trace(trace, neuron=0):
     """Build a figure of a ``Trace``: input, membrane, refractory or adaptation variable, spikes.
 
-    Panels from top to bottom: the input current I(t); the membrane (Re u and
-    Im u for RF/BRF, u and v for HRF/BHRF, u for ALIF/LI) with the threshold
-    used in each step; q(t) for BRF/BHRF or a(t) for ALIF (omitted for the other
-    models); and the spike times.
+    The panels, from top to bottom, show the input current I(t), the membrane
+    with the threshold used in each step, q(t) for BRF/BHRF or a(t) for ALIF,
+    and the spike times. The membrane panel plots Re u and Im u for RF/BRF,
+    u and v for HRF/BHRF, and u for ALIF/LI. Models without q or a get no
+    third panel.
 
     Parameters
     ----------

@@ -39,9 +39,12 @@ both parts, which is the same in either reading.
 The RF without reset and with constant b = -b_offset is the authors' vanilla RF
 ("RF-NoR"). The recorded u is the value after the reset.
 
-Scalar step functions (``rf_step``, ``rf_exact_step``) are ``@njit`` so that
-other kernels can call them; ``rf_kernel`` advances many neurons and
+The scalar step functions ``rf_step`` and ``rf_exact_step`` are ``@njit`` so that
+other kernels can call them. ``rf_kernel`` advances many neurons, and
 ``rf_reference`` is the plain NumPy version that the tests compare against.
+
+The authors' implementation is the public PyTorch code of Higuchi et al. (ICML
+2024), AdaptiveAILab/brf-neurons at commit 5d45b0e.
 """
 
 import numpy as np

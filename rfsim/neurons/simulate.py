@@ -15,6 +15,9 @@ model      damping used in step t
 ``alif``   none (unit time step; tau_mem and tau_adp in steps)
 ``li``     none (leaky integrator, tau_mem in steps, never spikes)
 =========  ==========================================================================
+
+"The paper" is Higuchi et al., "Balanced Resonate-and-Fire Neurons" (ICML 2024), and
+"the authors' implementation" is its public PyTorch code, AdaptiveAILab/brf-neurons.
 """
 
 import dataclasses
@@ -49,7 +52,7 @@ HARMONIC = ("hrf", "bhrf")
 """Models with a velocity-like u and a position-like v."""
 
 SPIKE_ON = ("real", "imag")
-"""Which part of the RF membrane the threshold acts on."""
+"""Names of the RF membrane parts that the threshold can act on."""
 
 SPECTRAL_RADIUS_SLACK = 1e-12
 """Relative rounding slack allowed above |eigenvalue| = 1 before a harmonic neuron counts as divergent."""
@@ -118,8 +121,10 @@ def _check_choice(name, value, choices):
 
 
 def _check_finite(name, value):
-    if not np.all(np.isfinite(np.asarray(value, dtype=float))):
-        raise RFSimError(f"{name} must be finite, got {name}={value!r}")
+    array = np.asarray(value, dtype=float)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise RFSimError(f"{name} must be finite, got {name}={float(array.flat[np.flatnonzero(bad)[0]])!r}")
 
 
 def _as_input(I):
@@ -138,7 +143,7 @@ def _as_input(I):
     if not np.all(np.isfinite(current)):
         index = np.argwhere(~np.isfinite(current))[0]
         raise RFSimError(
-            f"I contains a non-finite value {current[tuple(index)]!r} at index {tuple(int(i) for i in index)}; "
+            f"I contains a non-finite value {float(current[tuple(index)])!r} at index {tuple(int(i) for i in index)}; "
             "every input value must be finite"
         )
 
@@ -163,7 +168,7 @@ def _check_positive_omega(omega):
     bad = omega <= 0
     if bad.any():
         raise RFSimError(
-            f"omega must be a finite positive angular frequency in rad/s, got omega={omega[np.flatnonzero(bad)[0]]!r}"
+            f"omega must be a finite positive angular frequency in rad/s, got omega={float(omega[np.flatnonzero(bad)[0]])!r}"
         )
 
 
@@ -219,12 +224,11 @@ def _previous(q):
     return shifted
 
 
-def _plain(value):
-    """Convert a parameter to a JSON-friendly Python value."""
-    array = np.asarray(value)
-    if array.ndim == 0:
-        return array.item()
-    return array.tolist()
+def _plain(value, single):
+    """Convert a per-neuron parameter to a JSON-friendly value (a float for a single neuron)."""
+    if single:
+        return float(value[0])
+    return np.asarray(value).tolist()
 
 
 def simulate(
@@ -351,7 +355,7 @@ def simulate(
     if model in RF_FAMILY or model in HARMONIC:
         omega = _per_neuron("omega", omega, n_neurons)
         b_offset = _per_neuron("b_offset", b_offset, n_neurons)
-        parameters.update(omega=_plain(omega), b_offset=_plain(b_offset))
+        parameters.update(omega=_plain(omega, single), b_offset=_plain(b_offset, single))
         _check_positive_omega(omega)
         if model == "brf" or (model == "rf" and scheme == "euler"):
             check_omega(omega, dt)
@@ -427,7 +431,7 @@ def simulate(
         tau_mem = _per_neuron("tau_mem", tau_mem, n_neurons)
         if np.any(tau_mem == 0):
             raise RFSimError("tau_mem must be non-zero (a time constant in steps), got tau_mem=0")
-        parameters.update(tau_mem=_plain(tau_mem))
+        parameters.update(tau_mem=_plain(tau_mem, single))
         alpha = np.ascontiguousarray(decay_factor(tau_mem))
         if model == "li":
             o, z = outputs[:2]
@@ -440,7 +444,7 @@ def simulate(
             rho = np.ascontiguousarray(decay_factor(tau_adp))
             u, a, z = outputs[:3]
             alif_kernel(current, alpha, rho, theta, beta, ALIF_RESET_CODES[alif_reset], u, a, z)
-            parameters.update(tau_adp=_plain(tau_adp), beta=beta, alif_reset=alif_reset)
+            parameters.update(tau_adp=_plain(tau_adp, single), beta=beta, alif_reset=alif_reset)
             trace.update(u=u, a=a, threshold=theta + beta * a)
 
     spike_times = _spike_times(z, dt)
@@ -472,10 +476,10 @@ def _columns(trace):
 def save_trace(trace, path):
     """Write a ``Trace`` to a CSV or NPZ file, chosen by the suffix of ``path``.
 
-    The CSV has a header line and one row per step. Columns are t [s], I, the
-    state (u_re and u_im for RF/BRF, u and v for HRF/BHRF, u for ALIF/LI), q or
-    a, z, b [1/s] and threshold where the model has them; with N neurons each
-    column except t is repeated with the suffix ``_k`` for neuron k. The NPZ
+    The CSV has a header line and one row per step. Its columns are t [s], I,
+    the state (u_re and u_im for RF/BRF, u and v for HRF/BHRF, u for ALIF/LI),
+    then q or a, z, b [1/s] and threshold where the model has them. With N
+    neurons, each column except t is repeated with the suffix ``_k`` for neuron k. The NPZ
     holds the same arrays, u as complex for RF/BRF, the spike times of a
     single neuron as ``spike_times``, and ``meta_json``, a JSON string of the
     model and its parameters.
