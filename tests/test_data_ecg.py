@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from rfsim.data import batches, load_ecg, load_task, read_qtdb
+from rfsim.data import batches, fetch_task_files, load_ecg, load_task, read_qtdb, summarize_task
 from rfsim.errors import DataError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +137,19 @@ def test_load_task_ecg_batches(ecg_data_dir):
     assert x.dtype == np.float64
     assert targets.shape == (1300, 16)
     assert targets.dtype == np.int64
+
+
+def test_fetch_task_files_verifies(ecg_data_dir):
+    fetched = fetch_task_files("ecg", data_dir=ecg_data_dir)
+    assert [item.path.name for item in fetched] == ["QTDB_train.mat", "QTDB_test.mat"]
+    assert [item.verified for item in fetched] == ["sha256", "sha256"]
+
+
+def test_summary_counts(ecg_task):
+    summary = summarize_task(ecg_task)
+    assert summary["splits"]["test"]["n_sequences"] == 141
+    assert summary["splits"]["test"]["class_counts"] == [43175, 10135, 9835, 9056, 55849, 55250]
+    assert summary["n_steps"] == 1300
 
 
 def test_corrupted_published_copy_rejected(ecg_data_dir, tmp_path):

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rfsim.data import IncompleteDataWarning, batches, load_mnist_task, load_task, read_idx, read_mnist_pair
+from rfsim.data import (IncompleteDataWarning, MissingDataError, batches, fetch_task_files, load_mnist_task,
+                        load_task, read_idx, read_mnist_pair)
 from rfsim.data.fetch import REGISTRY, RemoteFile
 from rfsim.errors import DataError, RFSimError
 
@@ -208,6 +209,11 @@ def test_psmnist_permutation_reused(mnist_data_dir):
         same_seed = load_mnist_task("psmnist", data_dir=mnist_data_dir, seed=1)
     assert np.array_equal(again.permutation, same_seed.permutation)
     assert not np.array_equal(again.permutation, permutation)
+
+
+def test_fetch_task_files_needs_training_files(mnist_data_dir):
+    with pytest.raises(MissingDataError, match="train-images-idx3-ubyte.gz"):
+        fetch_task_files("psmnist", data_dir=mnist_data_dir)
 
 
 def test_warning_points_at_caller(mnist_data_dir):

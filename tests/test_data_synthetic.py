@@ -1,9 +1,12 @@
 """Tests of the synthetic frequency task and of the Dataset / batches helpers."""
 
+import json
+
 import numpy as np
 import pytest
 
-from rfsim.data import Dataset, TaskData, batches, class_frequencies, load_task, make_frequency_dataset
+from rfsim.data import (Dataset, TaskData, batches, class_frequencies, fetch_task_files, load_task,
+                        make_frequency_dataset, summarize_task)
 from rfsim.data.synthetic import load_frequency_task
 from rfsim.errors import RFSimError
 
@@ -125,6 +128,13 @@ def test_load_task_valid_fraction():
     assert len(task.valid) == 8
     with pytest.raises(RFSimError, match="valid_fraction must lie in"):
         load_task("synthetic", valid_fraction=1.5)
+
+
+def test_summary_is_json():
+    summary = json.loads(json.dumps(summarize_task(load_task("synthetic", n_train=8, n_valid=4, n_test=4))))
+    assert summary["splits"]["valid"]["n_sequences"] == 4
+    assert summary["splits"]["train"]["class_counts"] == [2, 2, 2, 2]
+    assert fetch_task_files("synthetic") == []
 
 
 def test_unknown_task_rejected():

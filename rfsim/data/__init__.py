@@ -15,11 +15,12 @@ from rfsim.data.fetch import REGISTRY, FetchedFile, MissingDataError, RemoteFile
 from rfsim.data.mnist import draw_permutation, load_mnist_task, read_idx, read_mnist_pair
 from rfsim.data.shd import bin_spike_events, load_shd, read_shd
 from rfsim.data.synthetic import class_frequencies, load_frequency_task, make_frequency_dataset
-from rfsim.data.tasks import TASKS, load_task
+from rfsim.data.tasks import TASK_FILES, TASKS, fetch_task_files, load_task, summarize_task
 
 __all__ = [
     "REGISTRY",
     "TASKS",
+    "TASK_FILES",
     "Dataset",
     "FetchedFile",
     "IncompleteDataWarning",
@@ -32,6 +33,7 @@ __all__ = [
     "class_frequencies",
     "draw_permutation",
     "fetch_file",
+    "fetch_task_files",
     "level_crossing_encode",
     "load_ecg",
     "load_frequency_task",
@@ -43,4 +45,5 @@ __all__ = [
     "read_mnist_pair",
     "read_qtdb",
     "read_shd",
+    "summarize_task",
 ]

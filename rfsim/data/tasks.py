@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 
+from typing import Any
+
+import numpy as np
+
 from rfsim.data.dataset import TaskData
 from rfsim.data.ecg import load_ecg
+from rfsim.data.fetch import Downloader, FetchedFile, fetch_file
 from rfsim.data.mnist import load_mnist_task
 from rfsim.data.shd import load_shd
 from rfsim.data.synthetic import load_frequency_task
 from rfsim.errors import RFSimError
 
-__all__ = ["TASKS", "load_task"]
+__all__ = ["TASKS", "TASK_FILES", "fetch_task_files", "load_task", "summarize_task"]
 
 TASKS = {
     "synthetic": "spike trains classified by frequency (no download): 4 inputs, 4 classes, 250 steps",
@@ -21,6 +26,17 @@ TASKS = {
     "shd": "Spiking Heidelberg Digits (needs h5py): 700 inputs, 20 classes, 250 steps of 4 ms",
 }
 """Task names accepted by :func:`load_task`, with a one-line description."""
+
+TASK_FILES = {
+    "synthetic": (),
+    "ecg": ("QTDB_train.mat", "QTDB_test.mat"),
+    "smnist": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+    "psmnist": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+    "shd": ("shd_train.h5", "shd_test.h5"),
+}
+"""Registered data files of each task (keys of :data:`rfsim.data.fetch.REGISTRY`)."""
 
 
 def load_task(
@@ -76,3 +92,52 @@ def load_task(
     if name == "shd":
         return load_shd(data_dir=data_dir, seed=seed, valid_size=valid_size, **options)
     raise RFSimError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+
+
+def fetch_task_files(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    download: bool | None = None,
+    downloader: Downloader | None = None,
+) -> list[FetchedFile]:
+    """Find or download every data file of a task and verify it, without loading it.
+
+    Unlike the MNIST loader, which falls back to the t10k files, this requires all
+    files of the task. Arguments are those of :func:`rfsim.data.fetch.fetch_file`.
+
+    Raises
+    ------
+    MissingDataError, DataError
+        For the first file that is missing or fails its checksum.
+    """
+    if name not in TASKS:
+        raise RFSimError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+    return [fetch_file(file_name, data_dir=data_dir, download=download, downloader=downloader)
+            for file_name in TASK_FILES[name]]
+
+
+def summarize_task(task: TaskData) -> dict[str, Any]:
+    """Describe a loaded task as a JSON-compatible dict: sizes, shapes, class counts, sources."""
+    summary: dict[str, Any] = {
+        "name": task.name,
+        "n_inputs": task.n_inputs,
+        "n_classes": task.n_classes,
+        "n_steps": task.n_steps,
+        "per_step_labels": task.per_step_labels,
+        "label_last": task.label_last,
+        "batch_size": task.batch_size,
+        "eval_batch_size": task.eval_batch_size,
+        "splits": {},
+    }
+    for split_name, part in task.splits.items():
+        summary["splits"][split_name] = {
+            "n_sequences": len(part),
+            "x_dtype": str(part.x.dtype),
+            "class_counts": part.class_counts().tolist(),
+            "mean_input": float(np.mean(part.x, dtype=np.float64)) if part.x.size else 0.0,
+        }
+    for key in ("seed", "test_split_only", "source_files", "notes"):
+        if key in task.metadata:
+            summary[key] = task.metadata[key]
+    return summary
