@@ -6,7 +6,7 @@ import pytest
 from rfsim.neurons import simulate
 from rfsim.neurons.alif import ALIF_BETA, ALIF_THETA_0
 from rfsim.neurons.hrf import (
-    bhrf_boundary,
+    p_h_omega,
     harmonic_spectral_radius,
     harmonic_sustained_damping,
     harmonic_transition_matrix,
@@ -88,7 +88,7 @@ def test_bhrf_paper_order_sustains_oscillation(omega):
     # With b = p_h(omega) = dt*omega^2/2, det = 1, and the eigenvalues are a complex pair
     # (omega*dt < 2), so both have modulus 1.
     dt = 0.01
-    p_h = bhrf_boundary(omega, dt, order="paper")
+    p_h = p_h_omega(omega, dt, order="paper")
     assert p_h == pytest.approx(dt * omega**2 / 2, rel=EPS)
 
     eigenvalues = np.linalg.eigvals(harmonic_transition_matrix(omega, p_h, dt, "paper"))
@@ -102,14 +102,14 @@ def test_bhrf_implementation_order_is_damped_at_p_h(omega):
     # |eigenvalue| = sqrt(1 - (omega*dt)^2) < 1 (for omega*dt < 1), and only b = 0 sustains
     # the oscillation.
     dt = 0.01
-    p_h = bhrf_boundary(omega, dt)
+    p_h = p_h_omega(omega, dt)
     damped = np.abs(np.linalg.eigvals(harmonic_transition_matrix(omega, p_h, dt, "implementation")))
     sustained = np.abs(np.linalg.eigvals(harmonic_transition_matrix(omega, 0.0, dt, "implementation")))
 
     assert np.max(np.abs(damped - np.sqrt(1.0 - (omega * dt) ** 2))) < 1e-12
     assert np.max(np.abs(sustained - 1.0)) < 1e-12
     assert harmonic_sustained_damping(omega, dt, "implementation") == 0.0
-    assert bhrf_boundary(omega, dt, order="implementation", boundary="sustained") == 0.0
+    assert p_h_omega(omega, dt, order="implementation", boundary="sustained") == 0.0
 
 
 @pytest.mark.parametrize("order", ["implementation", "paper"])

@@ -15,7 +15,7 @@ import pytest
 from rfsim.neurons import simulate
 from rfsim.neurons.alif import ALIF_BETA, ALIF_THETA_0, alif_step, li_step
 from rfsim.neurons.brf import brf_step
-from rfsim.neurons.hrf import ORDER_IMPLEMENTATION, SIGN_IMPLEMENTATION, bhrf_boundary, bhrf_step
+from rfsim.neurons.hrf import ORDER_IMPLEMENTATION, SIGN_IMPLEMENTATION, bhrf_step, p_h_omega
 from rfsim.neurons.rf import RESET_NONE, rf_step
 from rfsim.stability import p_omega
 
@@ -57,7 +57,7 @@ def replay_network(golden, model):
         omega = np.abs(golden["hidden.omega"])
         b_offset = np.abs(golden["hidden.b_offset"])
         p = p_omega(omega, dt)
-        p_h = bhrf_boundary(omega, dt)
+        p_h = p_h_omega(omega, dt)
 
     state = np.zeros((3, batch, n_hidden))
     z = np.zeros((batch, n_hidden))

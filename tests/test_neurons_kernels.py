@@ -14,7 +14,7 @@ from rfsim.neurons.brf import brf_reference, brf_step
 from rfsim.neurons.hrf import (
     ORDER_CODES,
     SIGN_CODES,
-    bhrf_boundary,
+    p_h_omega,
     bhrf_reference,
     bhrf_step,
     hrf_reference,
@@ -135,7 +135,7 @@ def test_scalar_steps_drive_the_kernels():
     current = sparse_input(200, 1, 150.0)[:, 0]
     omega, b_offset = 20.0, 3.0
     p = p_omega(omega, DT)
-    p_h = bhrf_boundary(omega, DT)
+    p_h = p_h_omega(omega, DT)
     alpha, rho = np.exp(-1.0 / 20.0), np.exp(-1.0 / 10.0)
     decay_re, decay_im = rf_exact_decay(omega, -b_offset, DT)
     states = {name: np.zeros(4) for name in ("rf", "exact", "brf", "hrf", "bhrf", "alif")}

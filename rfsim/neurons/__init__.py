@@ -26,7 +26,7 @@ Integer codes: ``RESET_NONE``/``RESET_SOFT``/``RESET_HARD`` (RF), ``ORDER_IMPLEM
 ``ORDER_PAPER`` and ``SIGN_IMPLEMENTATION``/``SIGN_PAPER`` (HRF, BHRF),
 ``ALIF_RESET_IMPLEMENTATION``/``ALIF_RESET_NEXT_STEP`` (ALIF). ``rf_exact_decay(omega, b, dt)``
 precomputes the factor of ``rf_exact_step``; ``rfsim.stability.p_omega`` and
-``bhrf_boundary`` give p and p_h.
+``p_h_omega`` give p and p_h.
 """
 
 from rfsim.neurons.alif import (
@@ -43,10 +43,10 @@ from rfsim.neurons.hrf import (
     ORDER_PAPER,
     SIGN_IMPLEMENTATION,
     SIGN_PAPER,
-    bhrf_boundary,
     bhrf_damping,
     bhrf_step,
     hrf_step,
+    p_h_omega,
 )
 from rfsim.neurons.rf import RESET_HARD, RESET_NONE, RESET_SOFT, rf_exact_decay, rf_exact_step, rf_step
 from rfsim.neurons.simulate import MODELS, Trace, save_trace, simulate
@@ -66,13 +66,13 @@ __all__ = [
     "SIGN_PAPER",
     "Trace",
     "alif_step",
-    "bhrf_boundary",
     "bhrf_damping",
     "bhrf_step",
     "brf_damping",
     "brf_step",
     "hrf_step",
     "li_step",
+    "p_h_omega",
     "rf_exact_decay",
     "rf_exact_step",
     "rf_step",

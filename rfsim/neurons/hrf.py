@@ -65,6 +65,7 @@ AdaptiveAILab/brf-neurons at commit 5d45b0e.
 import numpy as np
 
 from rfsim._numba import njit, njit_parallel, prange
+from rfsim.errors import RFSimError
 from rfsim.neurons.rf import heaviside
 
 ORDER_IMPLEMENTATION = 0
@@ -150,7 +151,7 @@ def bhrf_step(u, v, q, I, omega, p_h, b_offset, dt, theta_c, gamma, order, dampi
     omega : float
         Angular frequency [rad/s].
     p_h : float
-        Boundary damping p_h(omega) [1/s], precomputed (``bhrf_boundary``).
+        Boundary damping p_h(omega) [1/s], precomputed (``p_h_omega``).
     b_offset : float
         Damping offset [1/s].
     dt : float
@@ -198,7 +199,7 @@ def harmonic_transition_matrix(omega, b, dt, order="implementation"):
     ndarray, shape (2, 2)
     """
     if order not in ORDER_CODES:
-        raise ValueError(f"order must be 'implementation' or 'paper', got {order!r}")
+        raise RFSimError(f"order must be 'implementation' or 'paper', got {order!r}")
     a11 = 1.0 - 2.0 * b * dt
     if order == "implementation":
         a11 -= (omega * dt) ** 2
@@ -213,7 +214,7 @@ def harmonic_sustained_damping(omega, dt, order="implementation"):
     the eigenvalues are a complex pair, that is for omega*dt < 2.
     """
     if order not in ORDER_CODES:
-        raise ValueError(f"order must be 'implementation' or 'paper', got {order!r}")
+        raise RFSimError(f"order must be 'implementation' or 'paper', got {order!r}")
     omega = np.asarray(omega, dtype=float)
     if order == "paper":
         result = 0.5 * dt * omega * omega
@@ -222,10 +223,10 @@ def harmonic_sustained_damping(omega, dt, order="implementation"):
     return result if result.ndim else float(result)
 
 
-def bhrf_boundary(omega, dt, order="implementation", boundary="implementation"):
+def p_h_omega(omega, dt, order="implementation", boundary="implementation"):
     """Return p_h(omega) [1/s] for the BHRF neuron (see the module docstring)."""
     if boundary not in BOUNDARIES:
-        raise ValueError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
+        raise RFSimError(f"boundary must be one of {BOUNDARIES}, got {boundary!r}")
     omega = np.asarray(omega, dtype=float)
     if boundary == "sustained":
         return harmonic_sustained_damping(omega, dt, order)

@@ -34,7 +34,7 @@ from rfsim.neurons.hrf import (
     BOUNDARIES,
     ORDER_CODES,
     SIGN_CODES,
-    bhrf_boundary,
+    p_h_omega,
     bhrf_kernel,
     harmonic_spectral_radius,
     hrf_kernel,
@@ -412,7 +412,7 @@ def simulate(
         trace.update(u=u, v=v, b=np.broadcast_to(b, z.shape).copy(), threshold=np.full(z.shape, theta))
 
     elif model == "bhrf":
-        p_h = np.ascontiguousarray(np.broadcast_to(bhrf_boundary(omega, dt, order, boundary), (n_neurons,)))
+        p_h = np.ascontiguousarray(np.broadcast_to(p_h_omega(omega, dt, order, boundary), (n_neurons,)))
         sign = -1.0 if damping_sign == "paper" else 1.0
         message = _harmonic_divergence(omega, p_h + sign * b_offset, dt, order)
         if message is not None:
