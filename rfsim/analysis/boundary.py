@@ -149,7 +149,8 @@ class ConvergenceRegion:
         high = (self.b_upper - base) * sign
         if sign < 0:
             low, high = high, low
-        return low, high
+        # Adding 0.0 turns a signed zero from the sign flip into +0.0.
+        return low + 0.0, high + 0.0
 
 
 def _as_omega(omega, dt, omega_max_factor):
@@ -465,3 +466,42 @@ def boundary_curves(dt_values, model="rf", scheme="euler", n_omega=400):
         else:
             regions.append(rf_boundary(omega, dt, scheme=scheme))
     return regions
+
+
+def save_boundary_csv(regions, path, damping_model=None):
+    """Write convergence regions to a CSV file, one row per (dt, omega).
+
+    Columns: family, scheme, dt [s], omega [rad/s], b_lower, b_upper,
+    b_sustained, b_critical [1/s], and b_offset_low, b_offset_high [1/s], the
+    b_offset interval of ``damping_model`` (default ``"brf"`` for the RF family
+    and ``"bhrf"`` for the harmonic family, with their default options).
+
+    Raises
+    ------
+    RFSimError
+        If the file cannot be written.
+    """
+    import csv
+    import os
+
+    path = os.fspath(path)
+    header = ["family", "scheme", "dt", "omega", "b_lower", "b_upper", "b_sustained", "b_critical",
+              "b_offset_low", "b_offset_high"]
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for region in regions:
+                model = damping_model or ("brf" if region.family == "rf" else "bhrf")
+                option = {"scheme": region.scheme} if region.family == "rf" else {"order": region.scheme}
+                low, high = neuron_damping(model, region.omega, region.dt, **option).offset_interval()
+                low, high = np.broadcast_to(low, region.omega.shape), np.broadcast_to(high, region.omega.shape)
+                for k in range(region.omega.size):
+                    writer.writerow([
+                        region.family, region.scheme, repr(region.dt), repr(float(region.omega[k])),
+                        repr(float(region.b_lower[k])), repr(float(region.b_upper[k])),
+                        repr(float(region.b_sustained[k])), repr(float(region.b_critical[k])),
+                        repr(float(low[k])), repr(float(high[k])),
+                    ])
+    except OSError as error:
+        raise RFSimError(f"failed to write boundary table {path}: {error}") from error

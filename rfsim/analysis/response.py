@@ -50,7 +50,7 @@ from rfsim.analysis.transfer import (
     sine_response,
     spike_train_response,
 )
-from rfsim.errors import RFSimError
+from rfsim.errors import DataError, RFSimError
 from rfsim.neurons.drive import count_steps
 from rfsim.neurons.hrf import ORDER_CODES, SIGN_CODES
 from rfsim.stability import check_dt
@@ -539,3 +539,78 @@ def analyse_peak(drive_omega, response, omega=np.nan, max_subharmonic=10):
         peak_omega_interpolated=interpolated, band=half_power_band(drive_omega, response, index),
         subharmonics=subharmonic_peaks(drive_omega, response, peak_omega, max_subharmonic),
     )
+
+
+def load_omegas(path):
+    """Read angular frequencies [rad/s] from a text or CSV file, one number per line.
+
+    Blank lines and lines starting with ``#`` are skipped, and a first line that
+    is not a number is taken as a header. Only the first comma-separated field of
+    a line is read.
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable, or contains no number or an invalid one.
+    """
+    import os
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DataError(f"omega file not found: {path}; give a text file with one angular frequency per line")
+    values = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line_number, line in enumerate(handle, start=1):
+                text = line.split(",")[0].strip()
+                if not text or text.startswith("#"):
+                    continue
+                try:
+                    values.append(float(text))
+                except ValueError:
+                    if line_number == 1:
+                        continue
+                    raise DataError(
+                        f"invalid angular frequency {text!r} in {path} at line {line_number}; "
+                        "give one number in rad/s per line"
+                    ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"failed to read omega file {path}: {error}") from error
+    if not values:
+        raise DataError(f"omega file {path} contains no angular frequency; give one number in rad/s per line")
+    return np.array(values)
+
+
+def save_response_csv(result, path, linear=None):
+    """Write a ``FrequencyResponse`` to a CSV file, one row per (neuron, drive frequency).
+
+    Columns: omega [rad/s], b_offset [1/s], drive_omega [rad/s], response
+    (mean |u|), output_spikes, and linear_response when ``linear`` (the
+    ``linear_frequency_response`` array) is given.
+
+    Raises
+    ------
+    RFSimError
+        If the file cannot be written.
+    """
+    import csv
+    import os
+
+    path = os.fspath(path)
+    header = ["omega", "b_offset", "drive_omega", "response", "output_spikes"]
+    if linear is not None:
+        header.append("linear_response")
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for i in range(result.omega.size):
+                for j in range(result.drive_omega.size):
+                    row = [repr(float(result.omega[i])), repr(float(result.b_offset[i])),
+                           repr(float(result.drive_omega[j])), repr(float(result.response[i, j])),
+                           int(result.output_spikes[i, j])]
+                    if linear is not None:
+                        row.append(repr(float(linear[i, j])))
+                    writer.writerow(row)
+    except OSError as error:
+        raise RFSimError(f"failed to write response table {path}: {error}") from error

@@ -408,17 +408,22 @@ def spike_train_response(system, spike_steps, n_steps, amplitude=1.0):
     if spike_steps.size == 0:
         return u
 
+    # Powers mu**m for every gap m that occurs, so each step only looks one up.
+    n = np.arange(spike_steps[0], n_steps)
+    last = np.searchsorted(spike_steps, n, side="right") - 1
+    since = n - spike_steps[last]
+    gaps = np.diff(spike_steps)
+    longest = max(int(since.max()), int(gaps.max()) if gaps.size else 0)
+    powers = np.power(mu[None, :], np.arange(longest + 1, dtype=float)[:, None])
+
     # Modal amplitude right after each input spike.
     state = np.empty((spike_steps.size, 2), dtype=complex)
     state[0] = 1.0
     for k in range(1, spike_steps.size):
-        state[k] = mu ** (spike_steps[k] - spike_steps[k - 1]) * state[k - 1] + 1.0
+        state[k] = powers[gaps[k - 1]] * state[k - 1] + 1.0
 
     # Free decay from the last input spike up to each step.
-    n = np.arange(spike_steps[0], n_steps)
-    last = np.searchsorted(spike_steps, n, side="right") - 1
-    since = (n - spike_steps[last]).astype(float)
-    modes = np.power(mu[None, :], since[:, None]) * state[last]
+    modes = powers[since] * state[last]
     u[spike_steps[0]:] = amplitude * np.real(modes @ residues)
     return u
 
@@ -468,3 +473,17 @@ def sine_steady_state(system, drive_omega, amplitude=1.0):
     peak = amplitude * np.abs(h)
     peak = peak if np.ndim(drive_omega) else float(peak[0])
     return peak, 2.0 / np.pi * peak
+
+
+def oscillation_frequency(system):
+    """Return the angular frequency [rad/s] of the free oscillation of a discrete system.
+
+    It is the angle of the eigenvalue of A with positive imaginary part divided
+    by dt; for the Euler RF neuron this is ``effective_resonance``. NaN when
+    both eigenvalues are real (an overdamped harmonic neuron).
+    """
+    eigenvalues = np.linalg.eigvals(system.A)
+    upper = eigenvalues[np.argmax(eigenvalues.imag)]
+    if upper.imag <= 0:
+        return float("nan")
+    return float(np.angle(upper) / system.dt)
