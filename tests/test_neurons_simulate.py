@@ -215,3 +215,19 @@ def test_brf_inside_interval_stays_bounded(omega, fraction):
     current[0] = 1.0
     trace = simulate("brf", current, omega=omega, b_offset=fraction * high, theta=1e300)
     assert np.max(np.abs(trace.u)) <= 0.01 * (1.0 + 1e-12)
+
+
+@pytest.mark.parametrize(
+    "model, kwargs",
+    [
+        ("brf", dict(b_offset=250.0)),
+        ("brf", dict(b_offset=0.1, use_boundary=False)),
+        ("rf", dict(b_offset=0.1)),
+        ("hrf", dict(b_offset=0.0, order="paper")),
+        ("bhrf", dict(b_offset=0.5, damping_sign="paper", order="paper")),
+    ],
+)
+def test_divergence_warning_points_at_caller(model, kwargs):
+    with pytest.warns(DivergenceWarning) as record:
+        simulate(model, PULSES[:50], allow_divergent=True, **kwargs)
+    assert record[0].filename == __file__

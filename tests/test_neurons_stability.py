@@ -21,9 +21,9 @@ IMPULSE[0] = 1.0
 @pytest.mark.parametrize("order", ["implementation", "paper"])
 @pytest.mark.parametrize("boundary", ["implementation", "sustained"])
 def test_p_h_matches_analysis(order, boundary):
-    mine = p_h_omega(np.array(OMEGAS), 0.01, order, boundary)
-    theirs = harmonic_boundary_damping(np.array(OMEGAS), 0.01, order, boundary)
-    np.testing.assert_array_equal(mine, theirs)
+    neurons_p_h = p_h_omega(np.array(OMEGAS), 0.01, order, boundary)
+    analysis_p_h = harmonic_boundary_damping(np.array(OMEGAS), 0.01, order, boundary)
+    np.testing.assert_array_equal(neurons_p_h, analysis_p_h)
 
 
 @pytest.mark.parametrize("order", ["implementation", "paper"])

@@ -184,7 +184,7 @@ def _rf_divergence(omega, b_offset, dt, scheme):
             "diverges for every b > 0; choose b_offset >= 0"
         )
 
-    # |1 + dt*(b + i*omega)| <= 1 with b = -b_offset holds for b_offset in [-p, -p + 2r/dt].
+    # |1 + dt*(b + i*omega)| <= 1 with b = -b_offset exactly for b_offset in [-p, -p + 2r/dt].
     low = -p_omega(omega, dt)
     high = low + b_offset_interval(omega, dt)[1]
     bad = (b_offset < low) | (b_offset > high)
@@ -222,6 +222,66 @@ def _previous(q):
     shifted = np.zeros_like(q)
     shifted[1:] = q[:-1]
     return shifted
+
+
+def _run_rf(current, omega, b_offset, dt, theta, options):
+    b = -b_offset
+    u_re, u_im, z = (np.zeros(current.shape) for _ in range(3))
+    rf_kernel(
+        current, omega, b, dt, theta, RESET_CODES[options["reset"]], options["spike_on"] == "imag",
+        SCHEME_CODES[options["scheme"]], u_re, u_im, z,
+    )
+    return dict(u=u_re + 1j * u_im, v=u_im, z=z, b=np.broadcast_to(b, z.shape).copy(), threshold=np.full(z.shape, theta))
+
+
+def _run_brf(current, omega, b_offset, dt, theta, gamma, options):
+    use_boundary, use_refractory, use_smooth_reset = (
+        options["use_boundary"], options["use_refractory"], options["use_smooth_reset"]
+    )
+    p = np.atleast_1d(p_omega(omega, dt)) if use_boundary else np.zeros_like(omega)
+    u_re, u_im, q, z, b = (np.zeros(current.shape) for _ in range(5))
+    brf_kernel(
+        current, omega, p, b_offset, dt, theta, gamma, use_boundary, use_refractory, use_smooth_reset,
+        u_re, u_im, q, z, b,
+    )
+    threshold = theta + (_previous(q) if use_refractory else np.zeros_like(q))
+    return dict(u=u_re + 1j * u_im, v=u_im, q=q, z=z, b=b, threshold=threshold)
+
+
+def _run_hrf(current, omega, b_offset, dt, theta, options):
+    u, v, z = (np.zeros(current.shape) for _ in range(3))
+    hrf_kernel(current, omega, b_offset, dt, theta, ORDER_CODES[options["order"]], u, v, z)
+    return dict(u=u, v=v, z=z, b=np.broadcast_to(b_offset, z.shape).copy(), threshold=np.full(z.shape, theta))
+
+
+def _run_bhrf(current, omega, p_h, b_offset, dt, theta, gamma, options):
+    u, v, q, z, b = (np.zeros(current.shape) for _ in range(5))
+    bhrf_kernel(
+        current, omega, p_h, b_offset, dt, theta, gamma, ORDER_CODES[options["order"]],
+        SIGN_CODES[options["damping_sign"]], u, v, q, z, b,
+    )
+    return dict(u=u, v=v, q=q, z=z, b=b, threshold=theta + _previous(q))
+
+
+def _run_alif(current, tau_mem, tau_adp, theta, beta, alif_reset):
+    alpha = np.ascontiguousarray(decay_factor(tau_mem))
+    rho = np.ascontiguousarray(decay_factor(tau_adp))
+    u, a, z = (np.zeros(current.shape) for _ in range(3))
+    alif_kernel(current, alpha, rho, theta, beta, ALIF_RESET_CODES[alif_reset], u, a, z)
+    return dict(u=u, a=a, z=z, threshold=theta + beta * a)
+
+
+def _run_li(current, tau_mem):
+    o = np.zeros(current.shape)
+    li_kernel(current, np.ascontiguousarray(decay_factor(tau_mem)), o)
+    return dict(u=o, z=np.zeros(current.shape))
+
+
+def _per_neuron_time_constant(name, value, n_neurons):
+    tau = _per_neuron(name, value, n_neurons)
+    if np.any(tau == 0):
+        raise RFSimError(f"{name} must be non-zero (a time constant in steps), got {name}=0")
+    return tau
 
 
 def _plain(value, single):
@@ -348,10 +408,15 @@ def simulate(
 
     current, single = _as_input(I)
     n_steps, n_neurons = current.shape
-    outputs = [np.zeros((n_steps, n_neurons)) for _ in range(5)]
     parameters = {"model": model, "dt": dt, "theta": theta}
-    trace = {"u": None, "v": None, "q": None, "a": None, "b": None, "threshold": None}
+    options = dict(
+        reset=reset, spike_on=spike_on, scheme=scheme, use_boundary=bool(use_boundary),
+        use_refractory=bool(use_refractory), use_smooth_reset=bool(use_smooth_reset), order=order,
+        damping_sign=damping_sign, boundary=boundary,
+    )
 
+    # Per-neuron parameters and the divergence check (at q = 0: a growing q only deepens the damping).
+    message = None
     if model in RF_FAMILY or model in HARMONIC:
         omega = _per_neuron("omega", omega, n_neurons)
         b_offset = _per_neuron("b_offset", b_offset, n_neurons)
@@ -359,101 +424,60 @@ def simulate(
         _check_positive_omega(omega)
         if model == "brf" or (model == "rf" and scheme == "euler"):
             check_omega(omega, dt)
-
     if model == "rf":
         message = _rf_divergence(omega, b_offset, dt, scheme)
-        if message is not None:
-            if not allow_divergent:
-                raise RFSimError(message + ", or allow divergent parameters")
-            warnings.warn(message, DivergenceWarning, stacklevel=2)
-        b = -b_offset
-        u_re, u_im, z = outputs[:3]
-        rf_kernel(
-            current, omega, b, dt, theta, RESET_CODES[reset], spike_on == "imag", SCHEME_CODES[scheme], u_re, u_im, z
-        )
-        parameters.update(reset=reset, spike_on=spike_on, scheme=scheme)
-        trace.update(u=u_re + 1j * u_im, v=u_im, b=np.broadcast_to(b, z.shape).copy())
-        trace["threshold"] = np.full(z.shape, theta)
-
+    elif model == "brf" and use_boundary:
+        # Warns with stacklevel=3, which is the caller of this function.
+        check_b_offset(omega, b_offset, dt, allow_divergent=allow_divergent)
     elif model == "brf":
-        if use_boundary:
-            p = np.atleast_1d(p_omega(omega, dt))
-            check_b_offset(omega, b_offset, dt, allow_divergent=allow_divergent)
-        else:
-            p = np.zeros(n_neurons)
-            message = _rf_divergence(omega, b_offset, dt, "euler")
-            if message is not None:
-                if not allow_divergent:
-                    raise RFSimError(message + ", or allow divergent parameters")
-                warnings.warn(message, DivergenceWarning, stacklevel=2)
-        u_re, u_im, q, z, b = outputs
-        brf_kernel(
-            current, omega, p, b_offset, dt, theta, gamma,
-            bool(use_boundary), bool(use_refractory), bool(use_smooth_reset),
-            u_re, u_im, q, z, b,
-        )
-        parameters.update(
-            gamma=gamma, use_boundary=bool(use_boundary), use_refractory=bool(use_refractory),
-            use_smooth_reset=bool(use_smooth_reset),
-        )
-        threshold = theta + (_previous(q) if use_refractory else 0.0)
-        trace.update(u=u_re + 1j * u_im, v=u_im, q=q, b=b, threshold=np.broadcast_to(threshold, z.shape).copy())
-
+        message = _rf_divergence(omega, b_offset, dt, "euler")
     elif model == "hrf":
-        b = b_offset
-        message = _harmonic_divergence(omega, b, dt, order)
-        if message is not None:
-            if not allow_divergent:
-                raise RFSimError(message + ", or allow divergent parameters")
-            warnings.warn(message, DivergenceWarning, stacklevel=2)
-        u, v, z = outputs[:3]
-        hrf_kernel(current, omega, b, dt, theta, ORDER_CODES[order], u, v, z)
-        parameters.update(order=order)
-        trace.update(u=u, v=v, b=np.broadcast_to(b, z.shape).copy(), threshold=np.full(z.shape, theta))
-
+        message = _harmonic_divergence(omega, b_offset, dt, order)
     elif model == "bhrf":
         p_h = np.ascontiguousarray(np.broadcast_to(p_h_omega(omega, dt, order, boundary), (n_neurons,)))
         sign = -1.0 if damping_sign == "paper" else 1.0
         message = _harmonic_divergence(omega, p_h + sign * b_offset, dt, order)
-        if message is not None:
-            if not allow_divergent:
-                raise RFSimError(message + ", or allow divergent parameters")
-            warnings.warn(message, DivergenceWarning, stacklevel=2)
-        u, v, q, z, b = outputs
-        bhrf_kernel(
-            current, omega, p_h, b_offset, dt, theta, gamma, ORDER_CODES[order], SIGN_CODES[damping_sign],
-            u, v, q, z, b,
-        )
-        parameters.update(gamma=gamma, order=order, damping_sign=damping_sign, boundary=boundary)
-        trace.update(u=u, v=v, q=q, b=b, threshold=theta + _previous(q))
-
-    elif model in ("alif", "li"):
-        tau_mem = _per_neuron("tau_mem", tau_mem, n_neurons)
-        if np.any(tau_mem == 0):
-            raise RFSimError("tau_mem must be non-zero (a time constant in steps), got tau_mem=0")
-        parameters.update(tau_mem=_plain(tau_mem, single))
-        alpha = np.ascontiguousarray(decay_factor(tau_mem))
-        if model == "li":
-            o, z = outputs[:2]
-            li_kernel(current, alpha, o)
-            trace.update(u=o)
-        else:
-            tau_adp = _per_neuron("tau_adp", tau_adp, n_neurons)
-            if np.any(tau_adp == 0):
-                raise RFSimError("tau_adp must be non-zero (a time constant in steps), got tau_adp=0")
-            rho = np.ascontiguousarray(decay_factor(tau_adp))
-            u, a, z = outputs[:3]
-            alif_kernel(current, alpha, rho, theta, beta, ALIF_RESET_CODES[alif_reset], u, a, z)
+    else:
+        tau_mem = _per_neuron_time_constant("tau_mem", tau_mem, n_neurons)
+        parameters["tau_mem"] = _plain(tau_mem, single)
+        if model == "alif":
+            tau_adp = _per_neuron_time_constant("tau_adp", tau_adp, n_neurons)
             parameters.update(tau_adp=_plain(tau_adp, single), beta=beta, alif_reset=alif_reset)
-            trace.update(u=u, a=a, threshold=theta + beta * a)
+    if message is not None:
+        if not allow_divergent:
+            raise RFSimError(message + ", or allow divergent parameters")
+        warnings.warn(message, DivergenceWarning, stacklevel=2)
 
-    spike_times = _spike_times(z, dt)
+    # Run the model's kernel.
+    if model == "rf":
+        fields = _run_rf(current, omega, b_offset, dt, theta, options)
+        parameters.update(reset=reset, spike_on=spike_on, scheme=scheme)
+    elif model == "brf":
+        fields = _run_brf(current, omega, b_offset, dt, theta, gamma, options)
+        parameters.update(
+            gamma=gamma, use_boundary=options["use_boundary"], use_refractory=options["use_refractory"],
+            use_smooth_reset=options["use_smooth_reset"],
+        )
+    elif model == "hrf":
+        fields = _run_hrf(current, omega, b_offset, dt, theta, options)
+        parameters.update(order=order)
+    elif model == "bhrf":
+        fields = _run_bhrf(current, omega, p_h, b_offset, dt, theta, gamma, options)
+        parameters.update(gamma=gamma, order=order, damping_sign=damping_sign, boundary=boundary)
+    elif model == "alif":
+        fields = _run_alif(current, tau_mem, tau_adp, theta, beta, alif_reset)
+    else:
+        fields = _run_li(current, tau_mem)
+
+    # Assemble the trace, with (T,) arrays for a 1-D input.
+    trace = {name: fields.get(name) for name in ("u", "v", "q", "a", "z", "b", "threshold")}
+    spike_times = _spike_times(trace["z"], dt)
     if single:
-        trace = {key: None if value is None else value[:, 0] for key, value in trace.items()}
-        current, z, spike_times = current[:, 0], z[:, 0], spike_times[0]
+        trace = {name: None if value is None else value[:, 0] for name, value in trace.items()}
+        current, spike_times = current[:, 0], spike_times[0]
     return Trace(
-        model=model, dt=dt, t=np.arange(n_steps) * dt, I=current, z=z, spike_times=spike_times,
-        parameters=parameters, **trace,
+        model=model, dt=dt, t=np.arange(n_steps) * dt, I=current, spike_times=spike_times, parameters=parameters,
+        **trace,
     )
 
 
@@ -480,7 +504,7 @@ def save_trace(trace, path):
     the state (u_re and u_im for RF/BRF, u and v for HRF/BHRF, u for ALIF/LI),
     then q or a, z, b [1/s] and threshold where the model has them. With N
     neurons, each column except t is repeated with the suffix ``_k`` for neuron k. The NPZ
-    holds the same arrays, u as complex for RF/BRF, the spike times of a
+    contains the same arrays, u as complex for RF/BRF, the spike times of a
     single neuron as ``spike_times``, and ``meta_json``, a JSON string of the
     model and its parameters.
 
