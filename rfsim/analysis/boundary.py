@@ -66,6 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rfsim.errors import DivergenceWarning, RFSimError
+from rfsim.neurons.hrf import p_h_omega
 from rfsim.stability import b_offset_interval, check_dt, check_omega, p_omega
 
 MODELS = ("rf", "brf", "hrf", "bhrf")
@@ -292,9 +293,10 @@ def harmonic_boundary_damping(omega, dt, order="implementation", boundary="imple
     """
     if boundary not in HARMONIC_BOUNDARIES:
         raise RFSimError(f"boundary must be one of {HARMONIC_BOUNDARIES}, got boundary={boundary!r}")
-    if boundary == "sustained":
-        return bhrf_boundary(omega, dt, order).b_sustained
-    return 0.5 * dt * np.atleast_1d(np.asarray(omega, dtype=float)) ** 2
+    if order not in HARMONIC_ORDERS:
+        raise RFSimError(f"order must be one of {HARMONIC_ORDERS}, got order={order!r}")
+    # The BHRF model's own definition, so that analysis and simulation use one p_h.
+    return np.atleast_1d(np.asarray(p_h_omega(omega, dt, order, boundary), dtype=float))
 
 
 @dataclass(frozen=True)
