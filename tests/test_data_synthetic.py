@@ -32,13 +32,13 @@ def test_splits_drawn_independently():
 def test_default_shapes_and_layout():
     task = load_task("synthetic")
     assert task.train.x.shape == (512, 250, 4)
-    assert task.train.x.dtype == np.uint8
+    assert task.train.x.dtype == np.float32
     assert task.train.y.shape == (512,)
     assert (len(task.valid), len(task.test)) == (128, 128)
     assert (task.n_inputs, task.n_classes, task.n_steps) == (4, 4, 250)
     assert not task.per_step_labels
     assert not task.label_last
-    assert set(np.unique(task.train.x)) <= {0, 1}
+    assert set(np.unique(task.train.x).tolist()) == {0.0, 100.0}
 
 
 def test_sequence_labels_balanced():
@@ -66,7 +66,7 @@ def test_regular_spike_counts_match_frequency():
     dataset = make_frequency_dataset(200, kind="regular", rng=1)
     duration = dataset.n_steps * 0.01
     for k, frequency in enumerate(frequencies):
-        counts = dataset.x[dataset.y == k].sum(axis=1, dtype=np.int64)
+        counts = (dataset.x[dataset.y == k] > 0).sum(axis=1)
         assert np.all(np.abs(counts - frequency * duration) <= 2.0), frequency
 
 
@@ -76,22 +76,29 @@ def test_poisson_rate_matches_frequency():
     frequencies = class_frequencies()
     dataset = make_frequency_dataset(200, kind="poisson", rng=2)
     for k, frequency in enumerate(frequencies):
-        rate = dataset.x[dataset.y == k].mean(dtype=np.float64) / 0.01
+        rate = (dataset.x[dataset.y == k] > 0).mean(dtype=np.float64) / 0.01
         assert rate == pytest.approx(frequency, rel=0.1)
 
 
 def test_noise_adds_spikes():
     quiet = make_frequency_dataset(40, rng=3)
     noisy = make_frequency_dataset(40, rng=3, noise_rate=5.0)
-    assert noisy.x.sum(dtype=np.int64) > quiet.x.sum(dtype=np.int64)
+    assert np.count_nonzero(noisy.x) > np.count_nonzero(quiet.x)
+
+
+def test_amplitude_scales_inputs():
+    unit = make_frequency_dataset(10, rng=4, amplitude=1.0)
+    scaled = make_frequency_dataset(10, rng=4, amplitude=2.5)
+    assert np.array_equal(scaled.x, unit.x * np.float32(2.5))
+    assert set(np.unique(unit.x).tolist()) == {0.0, 1.0}
 
 
 def test_count_classifier_learns_task():
     # Spike counts per channel identify the frequency, so a nearest-centroid rule on the
     # train split should classify the test split almost perfectly: the task is learnable.
     task = load_task("synthetic", seed=0)
-    train_counts = task.train.x.sum(axis=1, dtype=np.float64)
-    test_counts = task.test.x.sum(axis=1, dtype=np.float64)
+    train_counts = (task.train.x > 0).sum(axis=1).astype(np.float64)
+    test_counts = (task.test.x > 0).sum(axis=1).astype(np.float64)
     centroids = np.stack([train_counts[task.train.y == k].mean(axis=0) for k in range(task.n_classes)])
     distances = ((test_counts[:, None, :] - centroids[None]) ** 2).sum(axis=2)
     accuracy = (distances.argmin(axis=1) == task.test.y).mean()
@@ -110,6 +117,7 @@ def test_count_classifier_learns_task():
         ({"n_channels": 0}, "n_channels"),
         ({"jitter": -0.1}, "jitter"),
         ({"noise_rate": 1000.0}, "noise_rate"),
+        ({"amplitude": 0.0}, "amplitude"),
         ({"labels": "step", "n_segments": 300}, "n_segments"),
     ],
 )
