@@ -1,0 +1,26 @@
+"""Recurrent spiking networks (RSNNs) of RF-type or ALIF neurons with a hand-written BPTT engine.
+
+``RSNNConfig`` describes a network, ``init_params`` draws its parameters, ``forward``
+simulates it, ``value_and_grad`` returns the loss and its exact gradient (full or
+truncated BPTT), and ``train_step_tbptt`` trains on one batch with an update per
+truncation window. ``rfsim.network.reference`` holds the slow NumPy/autograd twin
+and ``rfsim.network.optim`` the optimizers.
+"""
+
+from rfsim.network.config import DTYPES, LOSSES, MODELS, RF_RESETS, RSNNConfig
+from rfsim.network.engine import (
+    ForwardResult,
+    estimate_memory_bytes,
+    forward,
+    train_step_tbptt,
+    value_and_grad,
+)
+from rfsim.network.init import init_params, make_pruning_mask, parameter_shapes
+from rfsim.network.losses import LossResult, accuracy_counts, loss_and_metrics
+
+__all__ = [
+    "DTYPES", "LOSSES", "MODELS", "RF_RESETS", "RSNNConfig",
+    "ForwardResult", "LossResult", "accuracy_counts", "estimate_memory_bytes", "forward",
+    "init_params", "loss_and_metrics", "make_pruning_mask", "parameter_shapes", "train_step_tbptt",
+    "value_and_grad",
+]

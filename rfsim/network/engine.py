@@ -1,0 +1,598 @@
+"""Hand-written BPTT engine for recurrent spiking networks (forward, backward, truncated BPTT).
+
+Network (all models)::
+
+    I_t = W [x_t ; z_{t-1}] + b_h          W of shape (h, m + h), optional bias b_h
+    hidden neuron step (BRF, RF, BHRF or ALIF) -> spikes z_t, state
+    o_t = alpha_o o_{t-1} + (1 - alpha_o)(W_o z_t + b_o),   alpha_o = exp(-1 / |tau_out|)
+
+with every state zero before t = 0. The neuron equations are stated in
+``rfsim.network.kernels_rf`` and ``rfsim.network.kernels_alif``, the losses in
+``rfsim.network.losses``, the surrogate derivatives in ``rfsim.surrogate``. The
+gradient is the exact reverse-mode derivative of the same floating-point graph that
+the authors' PyTorch implementation (AdaptiveAILab/brf-neurons) differentiates: through
+the recurrent spikes (surrogate), through q into threshold and damping, through
+p(omega) into omega, through the ALIF reset z_t theta_t into both factors, through the
+readout, and through |.| with sign(raw) (0 at 0). An optional 0/1 pruning mask
+multiplies W in the forward pass and the gradient of W, so pruned weights get a zero
+gradient. (The authors' masked layer instead zeroes the weights in place before each
+forward pass, which leaves their gradient nonzero.)
+
+Notes
+-----
+* p(omega) = (-1 + sqrt(1 - (dt_p omega)^2)) / dt_p and the BHRF damping
+  (dt_p / 2) omega^2 use dt_p = ``config.boundary_dt`` or, by default, ``config.dt``.
+  The authors' implementation hard-codes 0.01 in both; the two agree at dt = 0.01 s.
+* Memory: the sequences are processed in groups of 4, each on one thread, and only the
+  groups running at the same time keep their trajectories. A call with window length
+  T_w (T, or ``tbptt_window``), batch B and h hidden neurons needs about
+  n_threads x 4 x (T_w + 1) x (n_slots x 8 + 1) x h bytes of trajectory (n_slots = 2
+  for RF, 3 for BRF and BHRF, 4 for ALIF; float64), plus min(ceil(B/4), 64) x (h^2 +
+  (m + 4 + C) h) x 8 bytes of per-group gradient buffers, plus the outputs T x B x C.
+  It grows linearly in T_w and in h^2, and in B only through the outputs and the
+  gradient buffers. ``estimate_memory_bytes`` returns the estimate, and a call whose
+  estimate exceeds ``config.memory_limit`` raises ``RFSimError`` suggesting a
+  ``tbptt_window``.
+* Parallelism and determinism: each group of sequences accumulates its own gradient
+  buffer and the buffers are summed in group order, so results are identical bit for
+  bit from run to run and for any number of threads.
+* float32: states, parameters and gradients are float32, the surrogate derivative and
+  the loss are evaluated in float64 and rounded.
+"""
+
+import contextlib
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from rfsim.errors import RFSimError
+from rfsim.network import kernels_bptt as kb
+from rfsim.network.init import parameter_shapes
+from rfsim.network.kernels_common import ALIF_BETA, ALIF_THETA, DT, GAMMA, N_CONSTS, ONE, THETA, TWO_DT, ZERO
+from rfsim.network.kernels_rf import RESET_HARD, RESET_NONE, RESET_SOFT
+from rfsim.network.losses import (
+    EncodedTargets,
+    LossResult,
+    accuracy_counts,
+    default_per_step,
+    encode_targets,
+    loss_steps,
+    loss_sum_from_step_losses,
+    reported_loss,
+)
+from rfsim.surrogate import surrogate_code
+
+MODEL_CODES = {"brf": kb.MODEL_BRF, "rf": kb.MODEL_RF, "bhrf": kb.MODEL_BHRF, "alif": kb.MODEL_ALIF}
+RESET_CODES = {"none": RESET_NONE, "soft": RESET_SOFT, "hard": RESET_HARD}
+
+MAX_GROUPS_PER_CALL = 64
+"""Groups whose gradient buffers exist at the same time; larger batches run in rounds."""
+
+
+@dataclass(frozen=True)
+class ForwardResult:
+    """Output of ``forward``.
+
+    Attributes
+    ----------
+    outputs : ndarray, shape (T, B, C)
+        Readout membrane o_t.
+    spike_count : int
+        Hidden spikes summed over all steps, sequences and neurons.
+    states : dict of str to ndarray or None
+        With ``record=True``: ``'z'`` (T, B, H) spikes as 0.0/1.0, the model's states after
+        each step (T, B, H): ``'u'``, ``'v'``, ``'q'`` (BRF, BHRF), ``'u'``, ``'v'`` after the
+        reset (RF), ``'u'`` after the reset and ``'a'`` (ALIF), and ``'out'`` (T, B, C).
+    """
+
+    outputs: np.ndarray
+    spike_count: int
+    states: dict | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Parameters in the kernels' layouts and dtype, derived from the raw parameters."""
+
+    w_in_t: np.ndarray
+    w_rec_t: np.ndarray
+    bias_h: np.ndarray
+    cell: np.ndarray
+    w_out: np.ndarray
+    w_out_t: np.ndarray
+    bias_o: np.ndarray
+    alpha_o: np.ndarray
+    one_minus_alpha_o: np.ndarray
+    consts: np.ndarray
+    mask: np.ndarray | None
+
+
+@dataclass
+class _CarriedState:
+    """State at a window boundary, in the kernels' layouts (B leading)."""
+
+    hidden: np.ndarray
+    z: np.ndarray
+    out: np.ndarray
+
+
+# --- checks and preparation --------------------------------------------------------------
+
+
+def _check_params(config, params):
+    """Return the raw parameters as contiguous arrays of the config's dtype, checking keys and shapes."""
+    if not isinstance(params, dict):
+        raise RFSimError(f"params must be a dict of state-dict keys to arrays, got {type(params).__name__}")
+    checked = {}
+    for key, shape in parameter_shapes(config).items():
+        if key not in params:
+            raise RFSimError(f"params is missing {key!r} (shape {shape}) that model={config.model!r} with "
+                             f"hidden_bias={config.hidden_bias}, output_bias={config.output_bias} needs")
+        value = np.ascontiguousarray(params[key], dtype=config.np_dtype)
+        if value.shape != shape:
+            raise RFSimError(f"params[{key!r}] must have shape {shape}, got {value.shape}")
+        checked[key] = value
+    return checked
+
+
+def _check_x(config, x):
+    x = np.asarray(x)
+    if x.ndim != 3 or x.shape[2] != config.n_in:
+        raise RFSimError(f"x must have shape (T, B, n_in={config.n_in}), got {x.shape}")
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise RFSimError(f"x needs at least one time step and one sequence, got shape {x.shape}")
+    return np.ascontiguousarray(x, dtype=config.np_dtype)
+
+
+def _check_mask(config, mask):
+    """Return the mask as a full (h, m + h) 0/1 array of the config's dtype, or None."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask, dtype=config.np_dtype)
+    n_in, n_hidden = config.n_in, config.n_hidden
+    if mask.shape == (n_hidden, n_hidden):
+        full = np.ones((n_hidden, n_in + n_hidden), config.np_dtype)
+        full[:, n_in:] = mask
+        mask = full
+    elif mask.shape != (n_hidden, n_in + n_hidden):
+        raise RFSimError(f"mask must have shape (n_hidden, n_hidden) = {(n_hidden, n_hidden)} for the recurrent "
+                         f"block or {(n_hidden, n_in + n_hidden)} for the whole hidden weight, got {mask.shape}")
+    if not np.all((mask == 0) | (mask == 1)):
+        raise RFSimError("mask must contain only 0 and 1")
+    return mask
+
+
+def _check_window(window, name="tbptt_window"):
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise RFSimError(f"{name} must be a positive number of steps, got {window!r}")
+    return int(window)
+
+
+def _constants(config):
+    """Return the kernels' scalar constants in the config's dtype (indices in ``kernels_common``)."""
+    consts = np.zeros(N_CONSTS, config.np_dtype)
+    consts[DT] = config.dt
+    consts[TWO_DT] = 2.0 * config.dt
+    consts[THETA] = config.theta
+    consts[GAMMA] = config.gamma
+    consts[ALIF_THETA] = config.alif_theta
+    consts[ALIF_BETA] = config.alif_beta
+    consts[ONE] = 1.0
+    consts[ZERO] = 0.0
+    return consts
+
+
+def _p_omega(omega, dt_p):
+    """Divergence boundary p(omega) [1/s], in the authors' evaluation order (NaN for omega > 1/dt_p)."""
+    with np.errstate(invalid="ignore"):
+        return (-1.0 + np.sqrt(1.0 - np.square(dt_p * omega))) / dt_p
+
+
+def _cell_constants(config, raw):
+    """Return the per-neuron constant rows the cell kernels read (see the kernel modules)."""
+    if config.model == "alif":
+        alpha = np.exp(-1.0 / np.abs(raw["hidden.tau_mem"]))
+        rho = np.exp(-1.0 / np.abs(raw["hidden.tau_adp"]))
+        return np.ascontiguousarray(np.stack([alpha, 1.0 - alpha, rho, 1.0 - rho]))
+    omega = np.abs(raw["hidden.omega"])
+    b_offset = np.abs(raw["hidden.b_offset"])
+    if config.model == "brf":
+        rows = [omega, _p_omega(omega, config.p_dt) - b_offset]
+    elif config.model == "rf":
+        rows = [omega, -b_offset]
+    else:
+        omega_sq = np.square(omega)
+        rows = [omega_sq, omega_sq * (config.p_dt / 2.0) + b_offset]
+    return np.ascontiguousarray(np.stack(rows))
+
+
+def _prepare(config, raw, mask):
+    dtype = config.np_dtype
+    weight = raw["hidden.linear.weight"]
+    if mask is not None:
+        weight = weight * mask
+    n_in = config.n_in
+    bias_h = raw.get("hidden.linear.bias", np.zeros(config.n_hidden, dtype))
+    bias_o = raw.get("out.linear.bias", np.zeros(config.n_out, dtype))
+    alpha_o = np.exp(-1.0 / np.abs(raw["out.tau_mem"]))
+    return _Prepared(
+        w_in_t=np.ascontiguousarray(weight[:, :n_in].T),
+        w_rec_t=np.ascontiguousarray(weight[:, n_in:].T),
+        bias_h=np.ascontiguousarray(bias_h),
+        cell=_cell_constants(config, raw),
+        w_out=np.ascontiguousarray(raw["out.linear.weight"]),
+        w_out_t=np.ascontiguousarray(raw["out.linear.weight"].T),
+        bias_o=np.ascontiguousarray(bias_o),
+        alpha_o=np.ascontiguousarray(alpha_o),
+        one_minus_alpha_o=np.ascontiguousarray(1.0 - alpha_o),
+        consts=_constants(config),
+        mask=mask,
+    )
+
+
+def _zero_state(config, batch):
+    n_slots = kb.N_SLOTS[MODEL_CODES[config.model]]
+    return _CarriedState(
+        hidden=np.zeros((batch, n_slots, config.n_hidden), config.np_dtype),
+        z=np.zeros((batch, config.n_hidden), np.uint8),
+        out=np.zeros((batch, config.n_out), config.np_dtype),
+    )
+
+
+# --- memory --------------------------------------------------------------------------------
+
+
+def _thread_count(config):
+    if config.n_threads is None:
+        return numba.get_num_threads()
+    return min(config.n_threads, numba.config.NUMBA_NUM_THREADS)
+
+
+def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=False, backward=True):
+    """Estimate the memory [bytes] one engine call allocates.
+
+    Counts the per-thread trajectory of one window, the per-group gradient buffers,
+    the outputs and per-step losses, the carried states, the prepared parameters and,
+    with ``record``, the recorded trajectories. The caller's own arrays (x, targets,
+    params) are not included.
+
+    Parameters
+    ----------
+    config : RSNNConfig
+    n_steps, batch : int
+        Sequence length T and batch size B.
+    tbptt_window : int, optional
+        Window length of truncated BPTT (the whole sequence by default).
+    record : bool, optional
+        Whether every state is recorded (``forward(..., record=True)``).
+    backward : bool, optional
+        False for a forward pass only, which keeps two steps per thread instead of a window.
+
+    Returns
+    -------
+    int
+        Estimated bytes; it grows linearly in the window length and in B, and as h^2.
+    """
+    itemsize = config.np_dtype.itemsize
+    n_in, n_hidden, n_out = config.n_in, config.n_hidden, config.n_out
+    model = MODEL_CODES[config.model]
+    window = n_steps if tbptt_window is None else min(_check_window(tbptt_window), n_steps)
+    n_groups = math.ceil(batch / kb.GROUP_SIZE)
+    n_workers = max(1, min(_thread_count(config), n_groups))
+
+    total = n_workers * kb.worker_buffer_bytes(window, kb.N_SLOTS[model], n_hidden, n_out, itemsize, backward)
+    if backward:
+        total += min(n_groups, MAX_GROUPS_PER_CALL) * kb.group_gradient_bytes(n_in, n_hidden, n_out, itemsize)
+    total += n_steps * batch * (n_out * itemsize + 8)
+    total += 2 * batch * (kb.N_SLOTS[model] * n_hidden * itemsize + n_hidden + n_out * itemsize)
+    total += 3 * (n_hidden * (n_in + n_hidden) + n_hidden * n_out) * itemsize
+    total += n_steps * batch * n_in * itemsize
+    if record:
+        total += n_steps * batch * n_hidden * itemsize * (len(kb.STATE_NAMES[model]) + 1)
+    return int(total)
+
+
+def _check_memory(config, n_steps, batch, tbptt_window, record, backward):
+    limit = config.memory_limit
+    if limit is None:
+        return
+    needed = estimate_memory_bytes(config, n_steps, batch, tbptt_window=tbptt_window, record=record,
+                                   backward=backward)
+    if needed <= limit:
+        return
+    advice = "record fewer steps or a smaller batch" if record else (
+        "pass tbptt_window=K (truncated BPTT; memory grows linearly in K) or use a smaller batch")
+    raise RFSimError(f"this call needs about {needed / 2**20:.0f} MiB, more than memory_limit "
+                     f"{limit / 2**20:.0f} MiB (T={n_steps}, B={batch}, n_hidden={config.n_hidden}); {advice}, "
+                     "or raise RSNNConfig.memory_limit_bytes")
+
+
+@contextlib.contextmanager
+def _numba_threads(config):
+    """Run the enclosed kernels with ``config.n_threads`` threads, if it is set."""
+    if config.n_threads is None:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(_thread_count(config))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+# --- running windows ---------------------------------------------------------------------
+
+
+def _options(config, encoded, backward, record, n_steps, with_loss):
+    return np.array([
+        MODEL_CODES[config.model], RESET_CODES[config.rf_reset], surrogate_code(config.surrogate),
+        int(config.uses_event_driven), int(backward), int(record), int(config.loss == "label-last"),
+        int(encoded.use_soft), int(config.hidden_bias), int(config.output_bias), n_steps, config.loss_offset,
+        int(with_loss),
+    ], np.int64)
+
+
+def _run_window(config, prepared, x, encoded, t_start, n_window, state, outputs, losses, spikes, *,
+                backward, with_loss=True, record=None, record_z=None):
+    """Run one window over all groups; update ``state`` in place and return the summed raw gradients.
+
+    Returns None without ``backward``, else a dict of the group-summed kernel gradients.
+    """
+    n_steps, batch, _ = x.shape
+    dtype = config.np_dtype
+    n_in, n_hidden, n_out = config.n_in, config.n_hidden, config.n_out
+    model = MODEL_CODES[config.model]
+    n_groups = math.ceil(batch / kb.GROUP_SIZE)
+    n_workers = max(1, min(_thread_count(config), n_groups))
+    options = _options(config, encoded, backward, record is not None, n_steps, with_loss)
+    buffers = kb.allocate_worker_buffers(n_workers, n_window, kb.N_SLOTS[model], n_hidden, n_out, dtype, backward)
+    if record is None:
+        record = np.zeros((1, 1, 1, 1), dtype)
+        record_z = np.zeros((1, 1, 1), dtype)
+    final = _zero_state(config, batch)
+
+    sums = None
+    for group_start in range(0, n_groups, MAX_GROUPS_PER_CALL):
+        group_stop = min(group_start + MAX_GROUPS_PER_CALL, n_groups)
+        n_round = group_stop - group_start if backward else 1
+        grads = dict(
+            g_w_in_t=np.zeros((n_round, n_in, n_hidden), dtype),
+            g_w_rec_t=np.zeros((n_round, n_hidden, n_hidden), dtype),
+            g_bias_h=np.zeros((n_round, n_hidden), dtype),
+            g_cell=np.zeros((n_round, kb.N_CELL_GRAD, n_hidden), dtype),
+            g_w_out_t=np.zeros((n_round, n_hidden, n_out), dtype),
+            g_bias_o=np.zeros((n_round, n_out), dtype),
+            g_alpha_o=np.zeros((n_round, n_out), dtype),
+        )
+        kb.run_window(
+            group_start, group_stop, options, t_start, n_window, x, encoded.labels, encoded.soft, 1.0 / batch,
+            prepared.w_in_t, prepared.w_rec_t, prepared.bias_h, prepared.cell, prepared.w_out, prepared.w_out_t,
+            prepared.bias_o, prepared.alpha_o, prepared.one_minus_alpha_o, prepared.consts,
+            state.hidden, state.z, state.out, final.hidden, final.z, final.out,
+            outputs, losses, spikes, record, record_z,
+            buffers["hist"], buffers["z_hist"], buffers["out_hist"], buffers["d_hist"], buffers["drive"],
+            buffers["adj"], buffers["z_bar"], buffers["drive_bar"], buffers["z_rec"], buffers["out_bar"],
+            buffers["loss_bar"],
+            grads["g_w_in_t"], grads["g_w_rec_t"], grads["g_bias_h"], grads["g_cell"], grads["g_w_out_t"],
+            grads["g_bias_o"], grads["g_alpha_o"],
+        )
+        if backward:
+            # Sum the groups in order: the result does not depend on the threads.
+            round_sums = {name: value.sum(axis=0) for name, value in grads.items()}
+            sums = round_sums if sums is None else {name: sums[name] + round_sums[name] for name in sums}
+
+    state.hidden, state.z, state.out = final.hidden, final.z, final.out
+    return sums
+
+
+def _raw_gradients(config, raw, prepared, sums):
+    """Turn the kernels' summed gradients into d(loss)/d(raw parameter) under the state-dict keys."""
+    n_in = config.n_in
+    weight_grad = np.concatenate([sums["g_w_in_t"].T, sums["g_w_rec_t"].T], axis=1)
+    if prepared.mask is not None:
+        weight_grad = weight_grad * prepared.mask
+    grads = {"hidden.linear.weight": np.ascontiguousarray(weight_grad)}
+    assert grads["hidden.linear.weight"].shape == (config.n_hidden, n_in + config.n_hidden)
+    if config.hidden_bias:
+        grads["hidden.linear.bias"] = sums["g_bias_h"]
+
+    first, second = sums["g_cell"][0], sums["g_cell"][1]
+    if config.model == "alif":
+        # alpha = exp(-1/|tau|): dalpha/d|tau| = alpha / tau^2.
+        for key, row, grad in (("hidden.tau_mem", 0, first), ("hidden.tau_adp", 2, second)):
+            tau = np.abs(raw[key])
+            grads[key] = grad * prepared.cell[row] / np.square(tau) * np.sign(raw[key])
+    else:
+        omega_raw, b_offset_raw = raw["hidden.omega"], raw["hidden.b_offset"]
+        omega = np.abs(omega_raw)
+        if config.model == "brf":
+            # b_t = p(omega) - |b_offset| - q, with dp/domega = -dt_p omega / sqrt(1 - (dt_p omega)^2).
+            dt_p = config.p_dt
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dp_domega = -(dt_p * omega) / np.sqrt(1.0 - np.square(dt_p * omega))
+            grads["hidden.omega"] = (first + second * dp_domega) * np.sign(omega_raw)
+            grads["hidden.b_offset"] = -second * np.sign(b_offset_raw)
+        elif config.model == "rf":
+            grads["hidden.omega"] = first * np.sign(omega_raw)
+            grads["hidden.b_offset"] = -second * np.sign(b_offset_raw)
+        else:
+            # b_t = omega^2 dt_p/2 + |b_offset| + q and u_t uses omega^2.
+            omega_sq_grad = first + second * (config.p_dt / 2.0)
+            grads["hidden.omega"] = 2.0 * omega * omega_sq_grad * np.sign(omega_raw)
+            grads["hidden.b_offset"] = second * np.sign(b_offset_raw)
+
+    grads["out.linear.weight"] = np.ascontiguousarray(sums["g_w_out_t"].T)
+    if config.output_bias:
+        grads["out.linear.bias"] = sums["g_bias_o"]
+    tau_out = np.abs(raw["out.tau_mem"])
+    grads["out.tau_mem"] = sums["g_alpha_o"] * prepared.alpha_o / np.square(tau_out) * np.sign(raw["out.tau_mem"])
+
+    dtype = config.np_dtype
+    return {key: np.ascontiguousarray(grads[key], dtype=dtype) for key in parameter_shapes(config)}
+
+
+def _windows(n_steps, window):
+    """Return the (start, length) of each truncated-BPTT window: [0, K), [K, 2K), ..."""
+    if window is None or window >= n_steps:
+        return [(0, n_steps)]
+    return [(start, min(window, n_steps - start)) for start in range(0, n_steps, window)]
+
+
+def _loss_result(config, outputs, losses, spikes, targets):
+    n_steps = outputs.shape[0]
+    loss_sum = loss_sum_from_step_losses(config, losses)
+    n_correct, n_total = accuracy_counts(config, outputs, targets, per_step=default_per_step(config, targets))
+    return LossResult(loss_sum, reported_loss(config, loss_sum, n_steps), int(spikes.sum()), outputs,
+                      n_correct, n_total)
+
+
+# --- public API ----------------------------------------------------------------------------
+
+
+def forward(config, params, x, *, mask=None, record=False):
+    """Simulate the network on a batch without a gradient.
+
+    Parameters
+    ----------
+    config : RSNNConfig
+    params : dict of str to ndarray
+        Raw parameters under the authors' state-dict keys (``init_params``).
+    x : ndarray, shape (T, B, n_in)
+        Input at every step (time-major, as the authors' code).
+    mask : ndarray, optional
+        0/1 pruning mask of shape (h, h) for the recurrent block of ``hidden.linear.weight``,
+        or (h, m + h) for the whole weight.
+    record : bool, optional
+        Whether to return every state (memory T x B x h per state variable).
+
+    Returns
+    -------
+    ForwardResult
+    """
+    raw = _check_params(config, params)
+    x = _check_x(config, x)
+    mask = _check_mask(config, mask)
+    n_steps, batch, _ = x.shape
+    _check_memory(config, n_steps, batch, None, record, backward=False)
+
+    prepared = _prepare(config, raw, mask)
+    dtype = config.np_dtype
+    outputs = np.empty((n_steps, batch, config.n_out), dtype)
+    losses = np.zeros((1, 1))
+    spikes = np.zeros(batch, np.int64)
+    encoded = EncodedTargets(np.zeros((1, batch), np.int64), np.zeros((1, 1)), False, False, 0)
+    record_states = record_z = None
+    if record:
+        names = kb.STATE_NAMES[MODEL_CODES[config.model]]
+        record_states = np.empty((len(names), n_steps, batch, config.n_hidden), dtype)
+        record_z = np.empty((n_steps, batch, config.n_hidden), dtype)
+
+    state = _zero_state(config, batch)
+    with _numba_threads(config):
+        _run_window(config, prepared, x, encoded, 0, n_steps, state, outputs, losses, spikes,
+                    backward=False, with_loss=False, record=record_states, record_z=record_z)
+
+    states = None
+    if record:
+        states = {"z": record_z}
+        for index, name in enumerate(kb.STATE_NAMES[MODEL_CODES[config.model]]):
+            states[name] = record_states[index]
+        states["out"] = outputs
+    return ForwardResult(outputs=outputs, spike_count=int(spikes.sum()), states=states)
+
+
+def value_and_grad(config, params, x, targets, *, mask=None, tbptt_window=None):
+    """Run the network forward and backward: return the loss and its gradient.
+
+    Parameters
+    ----------
+    config : RSNNConfig
+    params : dict of str to ndarray
+        Raw parameters under the authors' state-dict keys.
+    x : ndarray, shape (T, B, n_in)
+        Input at every step.
+    targets : ndarray
+        (T, B) int for ``'sequence'``; (B,) int for ``'label-last'``; (B,) int, (T, B) int or
+        (B, C) float for ``'cross-entropy'`` (see ``rfsim.network.losses``).
+    mask : ndarray, optional
+        0/1 pruning mask, (h, h) recurrent block or (h, m + h); pruned weights get a zero gradient.
+    tbptt_window : int, optional
+        Truncated BPTT with windows [0, K), [K, 2K), ...: the state is carried across
+        windows, but no gradient flows through a window boundary (for any of u, v, q, a,
+        z and o). The gradients of all windows are summed, without any update in between
+        (``train_step_tbptt`` updates per window). K >= T is full BPTT, bit for bit.
+
+    Returns
+    -------
+    result : LossResult
+    grads : dict of str to ndarray
+        d(result.loss_sum)/d(raw parameter), same keys, shapes and dtype as the parameters.
+    """
+    raw = _check_params(config, params)
+    x = _check_x(config, x)
+    mask = _check_mask(config, mask)
+    n_steps, batch, _ = x.shape
+    encoded = encode_targets(config, targets, n_steps, batch)
+    window = None if tbptt_window is None else _check_window(tbptt_window)
+    _check_memory(config, n_steps, batch, window, False, backward=True)
+
+    prepared = _prepare(config, raw, mask)
+    outputs = np.empty((n_steps, batch, config.n_out), config.np_dtype)
+    losses = np.zeros((n_steps, batch))
+    spikes = np.zeros(batch, np.int64)
+    state = _zero_state(config, batch)
+    total = None
+    with _numba_threads(config):
+        for start, length in _windows(n_steps, window):
+            sums = _run_window(config, prepared, x, encoded, start, length, state, outputs, losses, spikes,
+                               backward=True)
+            total = sums if total is None else {name: total[name] + sums[name] for name in total}
+
+    grads = _raw_gradients(config, raw, prepared, total)
+    return _loss_result(config, outputs, losses, spikes, targets), grads
+
+
+def train_step_tbptt(config, params, x, targets, window, apply_update, *, mask=None):
+    """Train on one batch with truncated BPTT and an optimizer step after every window.
+
+    The windows are [0, K), [K, 2K), ... with K = ``window``. Each window runs forward from
+    the carried state with the current parameters, back-propagates its own loss terms
+    (the steps of the window that the loss scores) without crossing the window start,
+    and calls ``apply_update(grads)``, which must update ``params`` in place (for example
+    an optimizer step). A window that scores no step (before the loss offset, or not
+    the last one for label-last) makes no update, like the authors' TBPTT model, which
+    skips windows whose loss is zero. The authors' ALIF TBPTT script cuts after steps
+    0, K, 2K, ... instead, so its first window is the single step 0.
+
+    Returns
+    -------
+    LossResult
+        Over the whole sequence; each window's loss is computed with the parameters
+        of that window.
+    """
+    window = _check_window(window, "window")
+    if not callable(apply_update):
+        raise RFSimError(f"apply_update must be callable with the gradient dict, got {apply_update!r}")
+    x = _check_x(config, x)
+    mask = _check_mask(config, mask)
+    n_steps, batch, _ = x.shape
+    encoded = encode_targets(config, targets, n_steps, batch)
+    _check_memory(config, n_steps, batch, window, False, backward=True)
+
+    scored = set(loss_steps(config, n_steps).tolist())
+    outputs = np.empty((n_steps, batch, config.n_out), config.np_dtype)
+    losses = np.zeros((n_steps, batch))
+    spikes = np.zeros(batch, np.int64)
+    state = _zero_state(config, batch)
+    for start, length in _windows(n_steps, window):
+        raw = _check_params(config, params)
+        prepared = _prepare(config, raw, mask)
+        with _numba_threads(config):
+            sums = _run_window(config, prepared, x, encoded, start, length, state, outputs, losses, spikes,
+                               backward=True)
+        if scored.intersection(range(start, start + length)):
+            apply_update(_raw_gradients(config, raw, prepared, sums))
+    return _loss_result(config, outputs, losses, spikes, targets)

@@ -1,0 +1,266 @@
+"""Parallel driver of the BPTT engine: forward and backward sweeps over one time window.
+
+The batch is cut into groups of ``GROUP_SIZE`` consecutive sequences (the last group
+padded with silent rows). Each group runs its whole window on one thread: a forward
+sweep that stores every step's state, spikes and readout, then a backward sweep that
+walks the same steps in reverse. The only coupling between the sequences of a group
+is the recurrent adjoint product, which handles the group's 4 rows at once.
+
+Worker w handles groups w, w + n_workers, ... with its own scratch buffers, and each
+group accumulates its weight gradients into its own buffer. The engine sums those
+buffers in group order afterwards, so the result does not depend on the number of
+threads or on which thread ran which group.
+
+Memory per worker: (T_w + 1) x 4 x (n_slots x h x itemsize + h + 2 C x itemsize) bytes
+for the window's stored trajectory, where T_w is the window length; per group:
+(m h + h^2 + h n_cell + h + h C + 2 C) x itemsize bytes of gradient buffers.
+"""
+
+import numpy as np
+
+from rfsim._numba import njit, njit_parallel, prange
+from rfsim.network.kernels_alif import alif_backward_row, alif_forward_row
+from rfsim.network.kernels_common import (
+    drive_row,
+    loss_grad_row,
+    loss_row,
+    readout_backward_row,
+    readout_forward_row,
+    recurrent_adjoint,
+    weight_grad_row,
+)
+from rfsim.network.kernels_rf import (
+    bhrf_backward_row,
+    bhrf_forward_row,
+    brf_backward_row,
+    brf_forward_row,
+    rf_after_reset,
+    rf_backward_row,
+    rf_forward_row,
+)
+
+GROUP_SIZE = 4
+"""Sequences per group; ``recurrent_adjoint`` is blocked for exactly this many rows."""
+
+MODEL_BRF, MODEL_RF, MODEL_BHRF, MODEL_ALIF = 0, 1, 2, 3
+"""Integer codes of the hidden models."""
+
+N_SLOTS = {MODEL_BRF: 3, MODEL_RF: 2, MODEL_BHRF: 3, MODEL_ALIF: 4}
+"""Stored state variables per neuron and step."""
+
+N_ADJOINTS = 3
+"""Adjoint slots per neuron (the largest any model needs)."""
+
+N_CELL = {MODEL_BRF: 2, MODEL_RF: 2, MODEL_BHRF: 2, MODEL_ALIF: 4}
+"""Rows of per-neuron constants passed to the cell kernels."""
+
+N_CELL_GRAD = 2
+"""Rows of per-neuron parameter gradients the cell kernels accumulate."""
+
+STATE_NAMES = {MODEL_BRF: ("u", "v", "q"), MODEL_RF: ("u", "v"), MODEL_BHRF: ("u", "v", "q"), MODEL_ALIF: ("u", "a")}
+"""Recorded state variables per model, in the order of the record array's first axis."""
+
+
+@njit
+def _cell_forward(model, reset, drive, prev, z_prev, new, z_new, cell, consts):
+    if model == MODEL_BRF:
+        return brf_forward_row(drive, prev, new, z_new, cell, consts)
+    if model == MODEL_RF:
+        return rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset)
+    if model == MODEL_BHRF:
+        return bhrf_forward_row(drive, prev, new, z_new, cell, consts)
+    return alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts)
+
+
+@njit
+def _cell_backward(model, reset, zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts,
+                   surrogate):
+    if model == MODEL_BRF:
+        brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
+    elif model == MODEL_RF:
+        rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset)
+    elif model == MODEL_BHRF:
+        bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
+    else:
+        alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate)
+
+
+@njit
+def _record_row(model, reset, new, z_new, consts, record, record_z, t, b):
+    """Copy one sequence's post-step state into the record, in the order of ``STATE_NAMES``."""
+    for i in range(z_new.shape[0]):
+        record_z[t, b, i] = z_new[i]
+        if model == MODEL_ALIF:
+            record[0, t, b, i] = new[1, i]
+            record[1, t, b, i] = new[2, i]
+        elif model == MODEL_RF:
+            u, v = rf_after_reset(new[0, i], new[1, i], z_new[i] != 0, reset, consts)
+            record[0, t, b, i] = u
+            record[1, t, b, i] = v
+        else:
+            record[0, t, b, i] = new[0, i]
+            record[1, t, b, i] = new[1, i]
+            record[2, t, b, i] = new[2, i]
+
+
+@njit
+def _loss_active(t, n_steps, loss_offset, label_last, with_loss):
+    if not with_loss:
+        return False
+    if label_last:
+        return t == n_steps - 1
+    return t >= loss_offset
+
+
+@njit
+def _run_group(
+    group, local, options, t_start, n_window, x, labels, soft, loss_scale,
+    w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+    init_state, init_z, init_out, final_state, final_z, final_out,
+    outputs, losses, spikes, record, record_z,
+    hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar,
+    g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
+):
+    model, reset, surrogate = options[0], options[1], options[2]
+    event_driven, backward, with_record = options[3] != 0, options[4] != 0, options[5] != 0
+    label_last, use_soft, has_bias_h, has_bias_o = options[6] != 0, options[7] != 0, options[8] != 0, options[9] != 0
+    n_steps, loss_offset, with_loss = options[10], options[11], options[12] != 0
+    batch = x.shape[1]
+    first = group * 4
+    rows = min(4, batch - first)
+
+    # Initial state of the window; padding rows stay silent and zero.
+    hist[0] = 0.0
+    z_hist[0] = 0
+    out_hist[0] = 0.0
+    for r in range(rows):
+        hist[0, r] = init_state[first + r]
+        z_hist[0, r] = init_z[first + r]
+        out_hist[0, r] = init_out[first + r]
+
+    # Forward sweep. Without a backward sweep only two time slots alternate.
+    last = 0
+    for k in range(n_window):
+        t = t_start + k
+        prev = k if backward else k & 1
+        now = k + 1 if backward else (k + 1) & 1
+        last = now
+        for r in range(rows):
+            b = first + r
+            drive_row(x[t, b], z_hist[prev, r], w_in_t, w_rec_t, bias_h, has_bias_h, event_driven, drive[r])
+            spikes[b] += _cell_forward(model, reset, drive[r], hist[prev, r], z_hist[prev, r], hist[now, r],
+                                       z_hist[now, r], cell, consts)
+            readout_forward_row(z_hist[now, r], w_out_t, bias_o, has_bias_o, alpha_o, one_minus_alpha_o,
+                                out_hist[prev, r], out_hist[now, r], d_hist[k if backward else 0, r], event_driven)
+            outputs[t, b] = out_hist[now, r]
+            if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
+                label = labels[t if labels.shape[0] > 1 else 0, b]
+                losses[t, b] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
+            if with_record:
+                _record_row(model, reset, hist[now, r], z_hist[now, r], consts, record, record_z, t, b)
+
+    for r in range(rows):
+        final_state[first + r] = hist[last, r]
+        final_z[first + r] = z_hist[last, r]
+        final_out[first + r] = out_hist[last, r]
+    if not backward:
+        return
+
+    # Backward sweep over the same steps in reverse; the window's initial state is a constant.
+    adj[:] = 0.0
+    z_rec[:] = 0.0
+    drive_bar[:] = 0.0
+    out_bar[:] = 0.0
+    for k in range(n_window - 1, -1, -1):
+        t = t_start + k
+        active = _loss_active(t, n_steps, loss_offset, label_last, with_loss)
+        for r in range(rows):
+            b = first + r
+
+            # Loss and readout: dL/do_t, then W_o^T dL/dd_t into z_bar.
+            if active:
+                label = labels[t if labels.shape[0] > 1 else 0, b]
+                loss_grad_row(out_hist[k + 1, r], label, soft[b if use_soft else 0], use_soft, loss_scale, loss_bar)
+            else:
+                loss_bar[:] = 0.0
+            readout_backward_row(out_bar[r], loss_bar, out_hist[k, r], d_hist[k, r], z_hist[k + 1, r], w_out,
+                                 alpha_o, one_minus_alpha_o, g_w_out_t[local], g_bias_o[local], g_alpha_o[local],
+                                 z_bar[r], event_driven)
+
+            # Recurrent part of dL/dz_t, computed at step t + 1.
+            for i in range(z_bar.shape[1]):
+                z_bar[r, i] += z_rec[r, i]
+
+            # Neuron step, then the weights of the drive I_t = W [x_t; z_{t-1}] + b_h.
+            _cell_backward(model, reset, z_bar[r], hist[k, r], z_hist[k, r], hist[k + 1, r], z_hist[k + 1, r],
+                           adj[r], drive_bar[r], cell, g_cell[local], consts, surrogate)
+            weight_grad_row(drive_bar[r], x[t, b], z_hist[k, r], g_w_in_t[local], g_w_rec_t[local],
+                            g_bias_h[local], event_driven)
+
+        # dL/dz_{t-1} through W_rec, for all rows of the group at once.
+        if k > 0:
+            recurrent_adjoint(drive_bar, w_rec_t, z_rec)
+
+
+@njit_parallel
+def run_window(
+    group_start, group_stop, options, t_start, n_window, x, labels, soft, loss_scale,
+    w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+    init_state, init_z, init_out, final_state, final_z, final_out,
+    outputs, losses, spikes, record, record_z,
+    hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar,
+    g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
+):
+    """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
+
+    ``options`` (int64): model, reset, surrogate, event_driven, backward, record,
+    label_last, use_soft, has_bias_h, has_bias_o, n_steps, loss_offset, with_loss. Worker buffers
+    have a leading axis of length n_workers; gradient buffers one of length
+    ``group_stop - group_start``. ``spikes`` (B,) and the gradient buffers accumulate.
+    """
+    n_workers = hist.shape[0]
+    n_groups = group_stop - group_start
+    for worker in prange(n_workers):
+        for local in range(worker, n_groups, n_workers):
+            _run_group(
+                group_start + local, local, options, t_start, n_window, x, labels, soft, loss_scale,
+                w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+                init_state, init_z, init_out, final_state, final_z, final_out,
+                outputs, losses, spikes, record, record_z,
+                hist[worker], z_hist[worker], out_hist[worker], d_hist[worker], drive[worker], adj[worker],
+                z_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
+                g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
+            )
+
+
+def allocate_worker_buffers(n_workers, n_window, n_slots, n_hidden, n_out, dtype, backward):
+    """Allocate the per-worker scratch of ``run_window`` (uninitialised where it is written first)."""
+    n_time = n_window + 1 if backward else 2
+    return dict(
+        hist=np.empty((n_workers, n_time, 4, n_slots, n_hidden), dtype),
+        z_hist=np.empty((n_workers, n_time, 4, n_hidden), np.uint8),
+        out_hist=np.empty((n_workers, n_time, 4, n_out), dtype),
+        d_hist=np.empty((n_workers, n_window if backward else 1, 4, n_out), dtype),
+        drive=np.empty((n_workers, 4, n_hidden), dtype),
+        adj=np.empty((n_workers, 4, N_ADJOINTS, n_hidden), dtype),
+        z_bar=np.empty((n_workers, 4, n_hidden), dtype),
+        drive_bar=np.empty((n_workers, 4, n_hidden), dtype),
+        z_rec=np.empty((n_workers, 4, n_hidden), dtype),
+        out_bar=np.empty((n_workers, 4, n_out), dtype),
+        loss_bar=np.empty((n_workers, n_out), dtype),
+    )
+
+
+def worker_buffer_bytes(n_window, n_slots, n_hidden, n_out, itemsize, backward):
+    """Return the bytes ``allocate_worker_buffers`` takes per worker."""
+    n_time = n_window + 1 if backward else 2
+    per_step = 4 * (n_slots * n_hidden * itemsize + n_hidden + n_out * itemsize)
+    d_steps = n_window if backward else 1
+    fixed = 4 * (N_ADJOINTS + 4) * n_hidden * itemsize + 5 * n_out * itemsize
+    return n_time * per_step + d_steps * 4 * n_out * itemsize + fixed
+
+
+def group_gradient_bytes(n_in, n_hidden, n_out, itemsize):
+    """Return the bytes of one group's gradient buffers."""
+    return (n_in * n_hidden + n_hidden * n_hidden + (N_CELL_GRAD + 1) * n_hidden + n_hidden * n_out
+            + 2 * n_out) * itemsize
