@@ -6,8 +6,8 @@ contains
 
 * ``x``: int16 (N, 1301, 4). Two ECG leads, each encoded into an up-event and a
   down-event channel (see :mod:`rfsim.data.encoding`). The channel pairs (0, 1)
-  and (2, 3) never fire at the same step, which identifies them as the two leads;
-  the files do not record which channel of a pair is the up channel. The last step
+  and (2, 3) never fire at the same step, which identifies them as the two leads.
+  The files do not record which channel of a pair is the up channel. The last step
   is padding and contains the end marker -1 in channel 0.
 * ``y``: uint8 (N, 1301, 6), a one-hot waveform class per step (six classes).
   Some rows are all zero: 8.2 % of the training steps and 10.4 % of the test steps.
@@ -73,8 +73,8 @@ def _check_values(path: Path, key: str, array: np.ndarray, allowed: tuple[int, .
     values = np.unique(array)
     unexpected = np.setdiff1d(values, np.asarray(allowed))
     if unexpected.size:
-        shown = ", ".join(str(value) for value in unexpected[:5])
-        raise DataError(f"{path}: '{key}' {where} must be in {set(allowed)}, found {shown}")
+        first_values = ", ".join(str(value) for value in unexpected[:5])
+        raise DataError(f"{path}: '{key}' {where} must be in {set(allowed)}, found {first_values}")
 
 
 def read_qtdb(

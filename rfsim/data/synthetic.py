@@ -12,10 +12,10 @@ Optional background spikes arrive in every channel with probability
 ``noise_rate · dt`` per step. Spikes that land in the same step merge, and each spike
 enters the network as the value ``amplitude`` (100 by default), 0 elsewhere. RF-type
 neurons scale their input by dt = 0.01 s, so 0/1 inputs barely move the membrane of
-an untrained network. In one trial (seed 0, rfsim's autograd reference network), a BRF
-network of 24 neurons with omega ~ U(5, 40) rad/s, trained with Adam (learning rate 0.05,
-batch 16) on 256 sequences, reached 98 % test accuracy after three epochs with amplitude
-100. With 0/1 inputs it stayed at chance (no hidden spikes).
+an untrained network. One trial used rfsim's autograd reference network with seed 0:
+a BRF network of 24 neurons with omega ~ U(5, 40) rad/s, Adam (learning rate 0.05) and
+batches of 16 of 256 training sequences. With amplitude 100 it reached 98 % test
+accuracy after three epochs. With 0/1 inputs it stayed at chance (no hidden spikes).
 
 With ``labels="sequence"`` each sequence has one class. With ``labels="step"`` the
 sequence is cut into ``n_segments`` segments of equal length (the last takes the
