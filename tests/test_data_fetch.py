@@ -151,6 +151,14 @@ def test_data_dir_disables_download(tmp_path, test_entry):
     assert downloader.calls == []
 
 
+def test_data_dir_with_download_true(tmp_path, test_entry):
+    downloader = FakeDownloader()
+    fetched = fetch_file("payload.bin", data_dir=tmp_path / "empty", download=True, downloader=downloader)
+    assert fetched.origin == "download"
+    assert fetched.path == tmp_path / "cache" / "demo" / "payload.bin"
+    assert len(downloader.calls) == 1
+
+
 def test_download_passes_url_and_hash(tmp_path, test_entry):
     downloader = FakeDownloader()
     fetched = fetch_file("payload.bin", downloader=downloader)
