@@ -304,6 +304,67 @@ def test_tbptt_changes_gradient_not_loss():
     assert difference > 1e-6 * np.abs(full[1]["hidden.omega"]).max()
 
 
+def test_recurrent_mask_equals_full_mask():
+    rng = np.random.default_rng(12)
+    config = make_config("brf")
+    params, x = random_network(config, rng, scale=200.0)
+    recurrent = (rng.random((8, 8)) > 0.5).astype(float)
+    full = np.concatenate([np.ones((8, 3)), recurrent], axis=1)
+    by_block = reference.reference_forward(config, params, x, mask=recurrent)
+    by_weight = reference.reference_forward(config, params, x, mask=full)
+    np.testing.assert_array_equal(by_block["u"], by_weight["u"])
+
+
+def test_one_hot_soft_targets_equal_class_targets():
+    rng = np.random.default_rng(13)
+    config = make_config("bhrf", loss="cross-entropy", loss_offset=2)
+    params, x = random_network(config, rng, scale=300.0)
+    labels = rng.integers(0, 4, 2)
+    one_hot = np.eye(4)[labels]
+    by_class = reference.reference_value_and_grad(config, params, x, labels)
+    by_weight = reference.reference_value_and_grad(config, params, x, one_hot)
+    assert by_weight[0] == pytest.approx(by_class[0], rel=1e-15)
+    for key in by_class[1]:
+        np.testing.assert_allclose(by_weight[1][key], by_class[1][key], rtol=1e-13, atol=0, err_msg=key)
+
+    outputs = reference.reference_forward(config, params, x)["out"]
+    assert reference.reference_metrics(config, outputs, one_hot) == reference.reference_metrics(config, outputs, labels)
+    zero_row = one_hot.copy()
+    zero_row[1] = 0.0
+    half = reference.reference_loss(config, params, x, zero_row)
+    assert half < by_class[0]
+
+
+def test_label_last_takes_last_row_of_step_targets():
+    data, config, params, _ = load_golden("brf_rsnn_label_last")
+    from_rows = reference.reference_loss(config, params, data["x"], data["targets"])
+    assert from_rows == pytest.approx(float(data["loss_sum"]), rel=1e-13)
+    np.testing.assert_array_equal(data["targets"][-1], data["target_last"])
+
+
+def test_boundary_dt_defaults_to_dt():
+    # The authors' implementation evaluates p(omega) with dt_p = 0.01 s at any dt;
+    # boundary_dt=0.01 reproduces that, and the default dt_p = dt differs from it.
+    rng = np.random.default_rng(14)
+    params, x = random_network(make_config("brf"), rng, scale=200.0)
+    default = reference.reference_forward(make_config("brf", dt=0.005), params, x)
+    authors = reference.reference_forward(make_config("brf", dt=0.005, boundary_dt=0.01), params, x)
+    assert np.abs(default["u"] - authors["u"]).max() > 1e-6
+    same_dt = reference.reference_forward(make_config("brf", dt=0.005, boundary_dt=0.005), params, x)
+    np.testing.assert_array_equal(same_dt["u"], default["u"])
+
+
+def test_constants_come_from_config():
+    rng = np.random.default_rng(15)
+    params, x = random_network(make_config("brf"), rng, scale=200.0)
+    low = reference.reference_forward(make_config("brf", theta=0.5), params, x)
+    high = reference.reference_forward(make_config("brf", theta=2.0), params, x)
+    assert low["spike_count"] > high["spike_count"]
+    slow = reference.reference_forward(make_config("brf", gamma=0.0), params, x)
+    spiking = slow["z"][:-1] == 1.0
+    np.testing.assert_array_equal(slow["q"][:-1][spiking], 1.0)
+
+
 # --- input checks ----------------------------------------------------------------------
 
 
@@ -329,13 +390,19 @@ def test_rejects_invalid_shapes_and_targets():
     with pytest.raises(RFSimError, match="hidden.linear.weight"):
         reference.reference_forward(config, dict(params, **{"hidden.linear.weight": np.zeros((8, 3))}), x)
     with pytest.raises(RFSimError, match="mask"):
-        reference.reference_forward(config, params, x, mask=np.ones((8, 8)))
+        reference.reference_forward(config, params, x, mask=np.ones((8, 3)))
     with pytest.raises(RFSimError, match="class indices"):
         reference.reference_loss(config, params, x, targets + 4)
     with pytest.raises(RFSimError, match="integer"):
         reference.reference_loss(config, params, x, targets.astype(float))
-    with pytest.raises(RFSimError, match=r"shape \(2,\)"):
-        reference.reference_loss(make_config("brf", loss="label-last"), params, x, targets)
+    with pytest.raises(RFSimError, match=r"shape \(2,\) or \(30, 2\)"):
+        reference.reference_loss(make_config("brf", loss="label-last"), params, x, targets[:5])
+    with pytest.raises(RFSimError, match=r"shape \(30, 2\)"):
+        reference.reference_loss(config, params, x, targets[0])
+    with pytest.raises(RFSimError, match="soft cross-entropy"):
+        reference.reference_loss(make_config("brf", loss="cross-entropy"), params, x, np.ones((2, 3)))
+    with pytest.raises(RFSimError, match="non-negative"):
+        reference.reference_loss(make_config("brf", loss="cross-entropy"), params, x, -np.ones((2, 4)))
     with pytest.raises(RFSimError, match="loss_offset"):
         reference.reference_loss(make_config("brf", loss_offset=30), params, x, targets)
     with pytest.raises(RFSimError, match="tbptt_window"):

@@ -12,8 +12,11 @@ Equations
 ---------
 All states are zero before t = 0, H(s) = 1 if s > 0 else 0 (strict), and |.| marks
 where the authors' implementation takes an absolute value of a raw parameter.
-The RF-type neurons use the time step dt [s] (0.01 s in every published run); the
-ALIF neuron and the leaky-integrator readout use a unit time step.
+The RF-type neurons use the time step dt [s] (0.01 s in every published run). The
+ALIF neuron and the leaky-integrator readout use a unit time step. The constants
+theta = 1, gamma = 0.9, theta_0 = 0.01, beta = 1.8 and dt_p = dt are the defaults of
+the configuration attributes ``theta``, ``gamma``, ``alif_theta``, ``alif_beta`` and
+``boundary_dt``.
 
 Wiring (every model)::
 
@@ -22,44 +25,47 @@ Wiring (every model)::
 
 BRF (balanced RF), with omega = |omega_raw|, b' = |b_offset_raw|::
 
-    p(omega) = (-1 + sqrt(1 - (0.01 omega)^2)) / 0.01   (0.01 hard-coded, see Notes)
+    p(omega) = (-1 + sqrt(1 - (dt_p omega)^2)) / dt_p
     b_t = p(omega) - b' - q_{t-1}
     u_t = u_{t-1} + b_t u_{t-1} dt - omega v_{t-1} dt + I_t dt
     v_t = v_{t-1} + omega u_{t-1} dt + b_t v_{t-1} dt
-    z_t = H(u_t - 1 - q_{t-1})
-    q_t = 0.9 q_{t-1} + z_t
+    z_t = H(u_t - theta - q_{t-1})
+    q_t = gamma q_{t-1} + z_t
 
 RF, with the constant damping b = -|b_offset_raw| and no refractory variable::
 
-    u_t, v_t as for the BRF with b_t = b,      z_t = H(u_t - 1)
+    u_t, v_t as for the BRF with b_t = b,      z_t = H(u_t - theta)
     reset 'none': nothing else
-    reset 'soft': u_t <- u_t - z_t               (subtract the threshold 1)
+    reset 'soft': u_t <- u_t - z_t theta
     reset 'hard': u_t <- u_t (1 - z_t), v_t <- v_t (1 - z_t)
 
 BHRF (balanced harmonic RF), with omega = |omega_raw|, b' = |b_offset_raw|::
 
-    b_t = 0.005 omega^2 + b' + q_{t-1}
+    b_t = (dt_p / 2) omega^2 + b' + q_{t-1}
     v_t = v_{t-1} + u_{t-1} dt
     u_t = u_{t-1} + I_t dt - 2 b_t u_{t-1} dt - omega^2 v_t dt     (the new v_t)
-    z_t = H(u_t - 1 - q_{t-1})
-    q_t = 0.9 q_{t-1} + z_t
+    z_t = H(u_t - theta - q_{t-1})
+    q_t = gamma q_{t-1} + z_t
 
 ALIF, with alpha = exp(-1 / |tau_mem|), rho = exp(-1 / |tau_adp|)::
 
     a_t = rho a_{t-1} + (1 - rho) z_{t-1}
-    theta_t = 0.01 + 1.8 a_t
+    theta_t = theta_0 + beta a_t
     u~_t = alpha u_{t-1} + (1 - alpha) I_t
     z_t = H(u~_t - theta_t)
     u_t = u~_t - z_t theta_t
 
-Losses, with NLL_t = mean over the batch of -log softmax(o_t)[y]:
+Losses, with p_t = softmax(o_t) and the loss offset k (``loss_offset``):
 
-* ``'sequence'``: L = sum_{t >= offset} NLL_t with a class per step, targets (T, B);
-  reported L / (T - offset).
-* ``'label-last'``: L = NLL_{T-1} with one class per sequence, targets (B,); reported L.
-* ``'cross-entropy'``: L = sum_{t >= offset} NLL_t with the same class at every step,
-  targets (B,); reported L / (T - offset); the prediction is the argmax of the output
-  averaged over the steps t >= offset.
+* ``'sequence'``: L = sum_{t >= k} mean_b -log p_t[b, y_tb], targets (T, B) int;
+  reported L / (T - k); one prediction per step t >= k.
+* ``'label-last'``: L = mean_b -log p_{T-1}[b, y_b], targets (B,) int (or (T, B), whose
+  last row is used); reported L; the prediction is the argmax of o_{T-1}.
+* ``'cross-entropy'``: L = sum_{t >= k} mean_b -sum_c y_bc log p_t[b, c]; reported
+  L / (T - k). Targets (B,) int use the same class at every step and predict once per
+  sequence from the output averaged over t >= k; (T, B) int targets act as for
+  ``'sequence'``; (B, C) float targets are soft class weights (an all-zero row adds
+  nothing) and predictions are compared with their argmax.
 
 The differentiated quantity is always the sum L, not the reported value.
 
@@ -67,10 +73,11 @@ Notes
 -----
 Where the authors' implementation differs from the paper (Higuchi, Kairat, Bohté,
 Otte, "Balanced Resonate-and-Fire Neurons", ICML 2024), this module follows the
-implementation: p(omega) always uses dt = 0.01 even if ``dt`` differs, the BHRF damping
-adds b' and q (the paper's algorithm subtracts them) and uses the hard-coded 0.005, and the default
-surrogate uses normalised Gaussians times 0.5. ``surrogate='paper'`` selects the
-paper's printed surrogate instead.
+implementation: the BHRF damping adds b' and q (the paper's algorithm subtracts them),
+and the default surrogate uses normalised Gaussians times 0.5 (``surrogate='paper'``
+selects the printed one). The authors' code evaluates p(omega) and the BHRF damping
+with dt_p = 0.01 whatever its dt, which ``boundary_dt=0.01`` reproduces at any dt; the
+default dt_p = dt agrees with it at dt = 0.01 s.
 
 Everything is computed in float64 whatever ``config.dtype`` says, so the reference
 is the accurate side of every comparison.
@@ -88,20 +95,14 @@ MODELS = ("brf", "rf", "bhrf", "alif")
 RF_RESETS = ("none", "soft", "hard")
 LOSSES = ("sequence", "label-last", "cross-entropy")
 
-THETA = 1.0
-"""Spike threshold of the RF-type neurons (hard-coded in the authors' implementation)."""
+CONSTANT_DEFAULTS = {"theta": 1.0, "gamma": 0.9, "alif_theta": 0.01, "alif_beta": 1.8, "boundary_dt": None}
+"""Neuron constants read from the configuration, with the authors' values for a config without them.
 
-GAMMA = 0.9
-"""Per-step decay of the refractory variable q, independent of dt."""
-
-BOUNDARY_DT = 0.01
-"""Time step [s] that the authors' implementation uses inside p(omega), whatever dt is."""
-
-BHRF_DAMPING_FACTOR = 0.005
-"""Coefficient of omega**2 in the BHRF damping, hard-coded, so it equals dt/2 only for dt = 0.01 s."""
-
-ALIF_THETA_BASE = 0.01
-ALIF_BETA = 1.8
+theta: spike threshold of the RF-type neurons. gamma: per-step decay of the refractory
+variable q, independent of dt. alif_theta, alif_beta: base threshold and adaptation
+strength of the ALIF neuron. boundary_dt: time step [s] inside p(omega) and the BHRF
+damping, None for dt.
+"""
 
 
 # --- surrogate derivatives ------------------------------------------------------------
@@ -202,6 +203,14 @@ def _check_config(config):
         raise RFSimError(f"config.dt must be a finite positive time step in seconds, got {config.dt!r}")
 
 
+def _constants(config):
+    """Return the neuron constants of ``config`` (``CONSTANT_DEFAULTS`` where it has none)."""
+    constants = {name: getattr(config, name, default) for name, default in CONSTANT_DEFAULTS.items()}
+    if constants["boundary_dt"] is None:
+        constants["boundary_dt"] = config.dt
+    return constants
+
+
 def parameter_shapes(config):
     """Return the trainable parameters' state-dict keys and shapes for ``config``.
 
@@ -246,9 +255,13 @@ def _check_input(config, x, mask):
         raise RFSimError(f"x needs at least one time step and one sequence, got shape {x.shape}")
     if mask is not None:
         mask = np.asarray(mask, dtype=np.float64)
-        shape = (config.n_hidden, config.n_in + config.n_hidden)
-        if mask.shape != shape:
-            raise RFSimError(f"mask must have the shape of hidden.linear.weight {shape}, got {mask.shape}")
+        n_in, n_hidden = config.n_in, config.n_hidden
+        if mask.shape == (n_hidden, n_hidden):
+            # A recurrent-only mask keeps every input weight.
+            mask = np.concatenate([np.ones((n_hidden, n_in)), mask], axis=1)
+        if mask.shape != (n_hidden, n_in + n_hidden):
+            raise RFSimError(f"mask must have shape {(n_hidden, n_hidden)} (recurrent block) or "
+                             f"{(n_hidden, n_in + n_hidden)} (the whole hidden.linear.weight), got {mask.shape}")
     return x, mask
 
 
@@ -257,9 +270,12 @@ def _check_input(config, x, mask):
 # the neuron constants and the spike function, and returns z_t and the new state.
 
 
-def p_omega_reference(omega):
-    """Divergence boundary p(omega) [1/s] with the authors' hard-coded dt = 0.01 s."""
-    return (-1.0 + anp.sqrt(1.0 - (BOUNDARY_DT * omega) ** 2)) / BOUNDARY_DT
+def p_omega_reference(omega, boundary_dt=0.01):
+    """Divergence boundary p(omega) = (-1 + sqrt(1 - (dt_p omega)^2)) / dt_p [1/s].
+
+    The default dt_p = 0.01 s is the value the authors' implementation hard-codes.
+    """
+    return (-1.0 + anp.sqrt(1.0 - (boundary_dt * omega) ** 2)) / boundary_dt
 
 
 def _brf_step(drive, state, neuron, spike, dt):
@@ -273,9 +289,9 @@ def _brf_step(drive, state, neuron, spike, dt):
     u_new = ((u + (b * u) * dt) - (omega * v) * dt) + drive * dt
     v_new = (v + (omega * u) * dt) + (b * v) * dt
 
-    # The threshold rises by q_{t-1}, and q jumps by one per spike and decays by GAMMA.
-    z = spike(u_new - THETA - q)
-    q_new = GAMMA * q + z
+    # The threshold rises by q_{t-1}, and q jumps by one per spike and decays by gamma.
+    z = spike(u_new - neuron["theta"] - q)
+    q_new = neuron["gamma"] * q + z
     return z, {"u": u_new, "v": v_new, "q": q_new}
 
 
@@ -286,10 +302,10 @@ def _rf_step(drive, state, neuron, spike, dt, reset):
 
     u_new = ((u + (b * u) * dt) - (omega * v) * dt) + drive * dt
     v_new = (v + (omega * u) * dt) + (b * v) * dt
-    z = spike(u_new - THETA)
+    z = spike(u_new - neuron["theta"])
 
     if reset == "soft":
-        u_new = u_new - z * THETA
+        u_new = u_new - z * neuron["theta"]
     elif reset == "hard":
         u_new = u_new * (1.0 - z)
         v_new = v_new * (1.0 - z)
@@ -300,14 +316,14 @@ def _bhrf_step(drive, state, neuron, spike, dt):
     u, v, q = state["u"], state["v"], state["q"]
     omega_sq = neuron["omega"] ** 2
 
-    b = BHRF_DAMPING_FACTOR * omega_sq + neuron["b_offset"] + q
+    b = neuron["damping_factor"] * omega_sq + neuron["b_offset"] + q
 
     # Semi-implicit step: the position-like v first, then u with the new v.
     v_new = v + u * dt
     u_new = ((u + drive * dt) - (b * u) * (2.0 * dt)) - (omega_sq * v_new) * dt
 
-    z = spike(u_new - THETA - q)
-    q_new = GAMMA * q + z
+    z = spike(u_new - neuron["theta"] - q)
+    q_new = neuron["gamma"] * q + z
     return z, {"u": u_new, "v": v_new, "q": q_new}
 
 
@@ -317,7 +333,7 @@ def _alif_step(drive, state, neuron, spike, z_prev):
 
     # Threshold adaptation driven by the previous step's spike.
     a_new = rho * a + (1.0 - rho) * z_prev
-    theta = ALIF_THETA_BASE + ALIF_BETA * a_new
+    theta = neuron["alif_theta"] + neuron["alif_beta"] * a_new
 
     # Leaky integration, spike, and soft reset by the current threshold in the same step.
     u_leaky = alpha * u + (1.0 - alpha) * drive
@@ -332,18 +348,29 @@ STATE_NAMES = {"brf": ("u", "v", "q"), "rf": ("u", "v"), "bhrf": ("u", "v", "q")
 
 def _neuron_constants(config, params):
     """Apply abs() where the authors' implementation does and derive the per-neuron constants."""
+    constants = _constants(config)
     if config.model == "alif":
         return {
             "alpha": anp.exp(-1.0 / anp.abs(params["hidden.tau_mem"])),
             "rho": anp.exp(-1.0 / anp.abs(params["hidden.tau_adp"])),
+            "alif_theta": constants["alif_theta"],
+            "alif_beta": constants["alif_beta"],
         }
-    omega = anp.abs(params["hidden.omega"])
+    neuron = {
+        "omega": anp.abs(params["hidden.omega"]),
+        "theta": constants["theta"],
+        "gamma": constants["gamma"],
+    }
     b_offset = anp.abs(params["hidden.b_offset"])
     if config.model == "brf":
-        return {"omega": omega, "b_offset": b_offset, "p_omega": p_omega_reference(omega)}
-    if config.model == "rf":
-        return {"omega": omega, "b": -b_offset}
-    return {"omega": omega, "b_offset": b_offset}
+        neuron["b_offset"] = b_offset
+        neuron["p_omega"] = p_omega_reference(neuron["omega"], constants["boundary_dt"])
+    elif config.model == "rf":
+        neuron["b"] = -b_offset
+    else:
+        neuron["b_offset"] = b_offset
+        neuron["damping_factor"] = constants["boundary_dt"] / 2.0
+    return neuron
 
 
 # --- forward --------------------------------------------------------------------------
@@ -409,23 +436,26 @@ def reference_forward(config, params, x, mask=None):
         Raw parameters under the authors' state-dict keys (see ``parameter_shapes``).
     x : ndarray, shape (T, B, n_in)
         Input at every step.
-    mask : ndarray, shape (n_hidden, n_in + n_hidden), optional
-        0/1 pruning mask multiplied into ``hidden.linear.weight`` before the simulation.
+    mask : ndarray, optional
+        0/1 pruning mask multiplied into ``hidden.linear.weight`` before the simulation,
+        shape (n_hidden, n_in + n_hidden), or (n_hidden, n_hidden) for the recurrent block.
 
     Returns
     -------
     dict of str to ndarray
-        ``'z'`` hidden spikes (T, B, H); the model's states after each step (T, B, H):
-        ``'u'``, ``'v'`` and ``'q'`` (BRF, BHRF), ``'u'`` and ``'v'`` (RF), ``'u'`` after the
-        reset and ``'a'`` (ALIF); ``'out'`` output membrane (T, B, n_out);
-        ``'spike_count'`` total hidden spikes over all steps, sequences and neurons.
+        ``'z'``: hidden spikes (T, B, H).
+        The model's states after each step (T, B, H): ``'u'``, ``'v'`` and ``'q'`` (BRF,
+        BHRF), ``'u'`` and ``'v'`` after the reset (RF), ``'u'`` after the reset and ``'a'``
+        (ALIF).
+        ``'out'``: output membrane (T, B, n_out).
+        ``'spike_count'``: total hidden spikes over all steps, sequences and neurons (int).
     """
     _check_config(config)
     x, mask = _check_input(config, x, mask)
     params = _trainable_parameters(config, params)
     records = _simulate(config, params, x, mask)
     result = {name: np.stack(values) for name, values in records.items()}
-    result["spike_count"] = float(result["z"].sum())
+    result["spike_count"] = int(result["z"].sum())
     return result
 
 
@@ -433,37 +463,62 @@ def reference_forward(config, params, x, mask=None):
 
 
 def _check_targets(config, targets, n_steps, batch):
-    """Return ``targets`` as an int array of the shape the loss needs."""
+    """Return ``targets`` in a form the loss can use, after checking it against ``config.loss``.
+
+    Integer targets come back as an int array; soft cross-entropy targets (B, n_out) as
+    float64. Label-last targets of shape (T, B) are reduced to their last row.
+    """
     targets = np.asarray(targets)
+    if config.loss != "label-last" and not 0 <= config.loss_offset < n_steps:
+        raise RFSimError(f"config.loss_offset must lie in [0, T={n_steps}), got {config.loss_offset}")
+
+    if config.loss == "cross-entropy" and np.issubdtype(targets.dtype, np.floating):
+        if targets.shape != (batch, config.n_out):
+            raise RFSimError(f"soft cross-entropy targets must have shape (B, n_out) = {(batch, config.n_out)}, "
+                             f"got {targets.shape}")
+        if not np.all(np.isfinite(targets)) or (targets < 0).any():
+            raise RFSimError("soft cross-entropy targets must be finite, non-negative class weights")
+        return targets.astype(np.float64)
+
     if not np.issubdtype(targets.dtype, np.integer):
         raise RFSimError(f"targets must hold integer class indices, got dtype {targets.dtype}")
-    expected = (n_steps, batch) if config.loss == "sequence" else (batch,)
-    if targets.shape != expected:
-        raise RFSimError(f"targets for loss={config.loss!r} must have shape {expected}, got {targets.shape}")
+    allowed = [(n_steps, batch)] if config.loss == "sequence" else [(batch,), (n_steps, batch)]
+    if targets.shape not in allowed:
+        raise RFSimError(f"targets for loss={config.loss!r} must have shape "
+                         f"{' or '.join(str(shape) for shape in allowed)}, got {targets.shape}")
     if targets.size and (targets.min() < 0 or targets.max() >= config.n_out):
         raise RFSimError(f"targets must be class indices in [0, {config.n_out}), got values "
                          f"from {targets.min()} to {targets.max()}")
-    if config.loss != "label-last" and not 0 <= config.loss_offset < n_steps:
-        raise RFSimError(f"config.loss_offset must lie in [0, T={n_steps}), got {config.loss_offset}")
+    if config.loss == "label-last" and targets.ndim == 2:
+        return targets[n_steps - 1]
     return targets
 
 
-def _nll(out_t, labels):
-    """Batch mean of -log softmax(out_t)[labels], for out_t of shape (B, n_out)."""
+def _is_soft(targets):
+    return np.issubdtype(targets.dtype, np.floating)
+
+
+def _step_loss(out_t, targets_t):
+    """Batch mean of -sum_c y_c log softmax(out_t)_c, for out_t (B, n_out).
+
+    ``targets_t`` is a class per sequence (B,) int or class weights (B, n_out) float.
+    """
     log_probs = out_t - logsumexp(out_t, axis=1, keepdims=True)
-    return -anp.mean(log_probs[np.arange(out_t.shape[0]), labels])
+    if _is_soft(targets_t):
+        return -anp.mean(anp.sum(targets_t * log_probs, axis=1))
+    return -anp.mean(log_probs[np.arange(out_t.shape[0]), targets_t])
 
 
 def _loss_from_outputs(config, outputs, targets):
     """Return the summed loss L from the list of per-step outputs (differentiable)."""
     n_steps = len(outputs)
     if config.loss == "label-last":
-        return _nll(outputs[n_steps - 1], targets)
+        return _step_loss(outputs[n_steps - 1], targets)
 
+    per_step = targets.ndim == 2 and not _is_soft(targets)
     total = 0.0
     for t in range(config.loss_offset, n_steps):
-        labels = targets[t] if config.loss == "sequence" else targets
-        total = total + _nll(outputs[t], labels)
+        total = total + _step_loss(outputs[t], targets[t] if per_step else targets)
     return total
 
 
@@ -494,15 +549,16 @@ def reference_metrics(config, outputs, targets):
     config : RSNNConfig or any object with the same attributes
     outputs : ndarray, shape (T, B, n_out)
         Output membrane at every step, for example ``reference_forward(...)['out']``.
-    targets : ndarray of int
-        Class indices, shape (T, B) for ``'sequence'`` and (B,) otherwise.
+    targets : ndarray
+        As for ``reference_loss`` (see the module docstring).
 
     Returns
     -------
     dict
-        ``'loss_sum'`` (L), ``'loss_reported'`` (L / (T - offset), or L for label-last),
-        ``'n_correct'`` and ``'n_total'`` (correct and counted predictions: every step
-        t >= offset for ``'sequence'``, one per sequence otherwise).
+        ``'loss_sum'`` (L), ``'loss_reported'`` (L / (T - k), or L for label-last),
+        ``'n_correct'`` and ``'n_total'``: correct and counted predictions, one per step
+        t >= k for per-step integer targets, else one per sequence (from the last step
+        for label-last, from the mean output over t >= k otherwise).
     """
     _check_config(config)
     outputs = np.asarray(outputs, dtype=np.float64)
@@ -511,18 +567,22 @@ def reference_metrics(config, outputs, targets):
     loss_sum = float(_loss_from_outputs(config, list(outputs), targets))
     offset = config.loss_offset
 
-    if config.loss == "sequence":
-        predicted = outputs[offset:].argmax(axis=2)
-        n_correct = int((predicted == targets[offset:]).sum())
-        return {"loss_sum": loss_sum, "loss_reported": loss_sum / (n_steps - offset),
-                "n_correct": n_correct, "n_total": int(predicted.size)}
     if config.loss == "label-last":
         predicted = outputs[n_steps - 1].argmax(axis=1)
         return {"loss_sum": loss_sum, "loss_reported": loss_sum,
                 "n_correct": int((predicted == targets).sum()), "n_total": batch}
+
+    loss_reported = loss_sum / (n_steps - offset)
+    if targets.ndim == 2 and not _is_soft(targets):
+        predicted = outputs[offset:].argmax(axis=2)
+        n_correct = int((predicted == targets[offset:]).sum())
+        return {"loss_sum": loss_sum, "loss_reported": loss_reported, "n_correct": n_correct,
+                "n_total": int(predicted.size)}
+
+    labels = targets.argmax(axis=1) if _is_soft(targets) else targets
     predicted = outputs[offset:].mean(axis=0).argmax(axis=1)
-    return {"loss_sum": loss_sum, "loss_reported": loss_sum / (n_steps - offset),
-            "n_correct": int((predicted == targets).sum()), "n_total": batch}
+    return {"loss_sum": loss_sum, "loss_reported": loss_reported,
+            "n_correct": int((predicted == labels).sum()), "n_total": batch}
 
 
 def reference_value_and_grad(config, params, x, targets, mask=None, tbptt_window=None):
