@@ -533,6 +533,46 @@ def response(omegas, omega_file, n_neurons, model, b_offset, dt, duration, freq_
         click.echo(f"figure written to {plot_path}")
 
 
+# --- data ---
+
+
+@cli.group()
+def data():
+    """Find, download and inspect the datasets of the training tasks."""
+
+
+@data.command("fetch")
+@click.argument("task", type=click.Choice(["ecg", "smnist", "psmnist", "shd"]))
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@click.option("--download/--no-download", default=None,
+              help="Allow or forbid downloading missing files (default: download unless a data folder is set).")
+@fail_on_rfsim_error
+def data_fetch(task, data_dir, download):
+    """Find or download every file of TASK and verify its SHA-256."""
+    from rfsim.data import fetch_task_files
+
+    for fetched in fetch_task_files(task, data_dir=data_dir, download=download):
+        status = "verified" if fetched.verified else "no registered checksum"
+        click.echo(f"{fetched.path}  sha256 {fetched.sha256}  ({status}, from {fetched.origin})")
+
+
+@data.command("info")
+@click.argument("task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]))
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/validation split.")
+@fail_on_rfsim_error
+def data_info(task, data_dir, seed):
+    """Load TASK and print its sizes, class counts and source files as JSON."""
+    import json
+
+    from rfsim.data import load_task, summarize_task
+
+    summary = summarize_task(load_task(task, data_dir=data_dir, seed=seed))
+    click.echo(json.dumps(summary, indent=2, default=str))
+
+
 def main():
     """Run the ``rfsim`` command group."""
     cli(prog_name="rfsim")

@@ -225,7 +225,7 @@ class Trainer:
         metadata = {
             "name": task.name, "n_inputs": task.n_inputs, "n_classes": task.n_classes,
             "n_steps": task.n_steps, "sizes": {name: len(part) for name, part in task.splits.items()},
-            "sources": task.metadata.get("sources"),
+            "source_files": task.metadata.get("source_files"),
         }
         if task.permutation is not None:
             metadata["permutation"] = [int(index) for index in task.permutation]
@@ -385,12 +385,16 @@ def make_optimizer(config, params):
     return classes[config.optimizer](params, lr=config.lr)
 
 
-def load_task_for(config):
-    """Load the task data that a ``TrainConfig`` names, with its seed and sequence limits."""
+def load_task_for(config, **options):
+    """Load the task data that a ``TrainConfig`` names, with its seed and sequence limits.
+
+    ``options`` go to ``rfsim.data.load_task``, for example the ``permutation``
+    of a PS-MNIST checkpoint.
+    """
     from rfsim.data import load_task
 
     task = load_task(config.task, data_dir=config.data_dir, seed=config.seed,
-                     valid_fraction=config.valid_fraction)
+                     valid_fraction=config.valid_fraction, **options)
     return limit_task(task, config.limit_train, config.limit_eval)
 
 

@@ -101,7 +101,11 @@ def evaluate_checkpoint(path, *, task=None, split="test", data_dir=None, keep_pr
     metadata = checkpoint.metadata
     config = config_from_metadata(metadata, task=task, data_dir=data_dir)
 
-    task_data = load_task_for(config)
+    options = {}
+    permutation = metadata.get("dataset", {}).get("permutation")
+    if permutation is not None and config.task == "psmnist":
+        options["permutation"] = np.asarray(permutation, dtype=np.int64)
+    task_data = load_task_for(config, **options)
     check_task_fits(metadata, task_data)
     net_config = make_net_config(config, task_data)
     shapes = expected_shapes(config.model, net_config.n_in, net_config.n_hidden, net_config.n_out,
