@@ -47,7 +47,7 @@ def check_omega(omega, dt):
 
     bad = ~np.isfinite(omega) | (omega <= 0)
     if bad.any():
-        value = omega.flat[np.flatnonzero(bad)[0]]
+        value = float(omega.flat[np.flatnonzero(bad)[0]])
         raise RFSimError(f"omega must be a finite positive angular frequency in rad/s, got omega={value!r}")
 
     too_fast = omega * dt > 1.0

@@ -2,7 +2,9 @@
 
 Closed forms first (the roots of |lambda| = 1 and of det = 1), then hypothesis
 properties over the whole valid range of dt and omega, then the neurons' own
-kernel as an independent check that the free response does not grow.
+kernel as an independent check that the free response does not grow. The
+"paper" order and sign are those of Higuchi et al., "Balanced Resonate-and-Fire
+Neurons" (ICML 2024), and "implementation" those of the authors' PyTorch code.
 """
 
 import warnings

@@ -87,9 +87,12 @@ def test_spiking_sweep_departs_from_linear_form():
 
 @pytest.mark.parametrize("model", MODELS)
 def test_integer_period_drive_equals_periodic_sum(model):
-    """A drive with exactly N steps per period gives spikes at 0, N, 2N, ..., so the sweep equals
-    the geometric partial sums of the periodic closed form (tight tolerance), whose steady state is the
-    inverse DFT of the transfer function at the drive's harmonics."""
+    """A drive with exactly N steps per period puts its spikes at 0, N, 2N, ...
+
+    The sweep then equals the geometric partial sums of the periodic closed form
+    (tight tolerance). The steady state of that closed form is the inverse DFT of
+    the transfer function at the drive's harmonics.
+    """
     dt, omega, b_offset = 0.001, 10.0, 1.5
     periods = np.array([97, 314, 628, 1000])
     drive = 2 * np.pi / (periods * dt)

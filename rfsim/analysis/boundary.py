@@ -162,7 +162,9 @@ def _as_omega(omega, dt, omega_max_factor):
         raise RFSimError("omega is empty: give at least one angular frequency in rad/s")
     bad = ~np.isfinite(omega) | (omega <= 0)
     if bad.any():
-        raise RFSimError(f"omega must be a finite positive angular frequency in rad/s, got omega={omega[bad][0]!r}")
+        raise RFSimError(
+            f"omega must be a finite positive angular frequency in rad/s, got omega={float(omega[bad][0])!r}"
+        )
     too_fast = omega * dt > omega_max_factor
     if too_fast.any():
         value = omega[too_fast][0]
@@ -407,7 +409,7 @@ def check_neuron_b_offset(damping, b_offset, allow_divergent=False):
     region = damping.region
     b_offset = np.asarray(b_offset, dtype=float)
     if not np.all(np.isfinite(b_offset)):
-        raise RFSimError(f"b_offset must be finite, got b_offset={b_offset!r}")
+        raise RFSimError(f"b_offset must be finite, got b_offset={b_offset.tolist()!r}")
     low, high = damping.offset_interval()
     b_offset, low, high, omega = np.broadcast_arrays(b_offset, low, high, region.omega)
     outside = (b_offset < low) | (b_offset > high)

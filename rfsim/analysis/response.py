@@ -267,7 +267,7 @@ def _prepare(model, omega, b_offset, dt, duration, drive_omega, input, amplitude
     bad = ~np.isfinite(drive_omega) | (drive_omega <= 0)
     if bad.any():
         raise RFSimError(
-            f"drive frequencies must be finite and positive in rad/s, got {drive_omega[bad][0]!r}"
+            f"drive frequencies must be finite and positive in rad/s, got {float(drive_omega[bad][0])!r}"
         )
     too_fast = drive_omega * dt >= np.pi
     if too_fast.any():
