@@ -20,7 +20,7 @@ from rfsim.neurons.hrf import (
     hrf_reference,
     hrf_step,
 )
-from rfsim.neurons.rf import RESET_CODES, rf_exact_decay, rf_exact_step, rf_reference, rf_step
+from rfsim.neurons.rf import NEURON_BLOCK, RESET_CODES, rf_exact_decay, rf_exact_step, rf_reference, rf_step
 from rfsim.stability import p_omega
 
 TOLERANCE = 1e-12  # relative to the largest |value| of the trajectory (and at least absolute)
@@ -177,3 +177,25 @@ def test_scalar_steps_drive_the_kernels():
     np.testing.assert_array_equal(recorded["bhrf"], np.column_stack([bhrf.u, bhrf.v, bhrf.q, bhrf.z]))
     np.testing.assert_array_equal(recorded["alif"][:, :3], np.column_stack([alif.u, alif.a, alif.z]))
     assert all(recorded[name][:, 2 if name in ("rf", "exact", "hrf", "alif") else 3].sum() > 0 for name in recorded)
+
+
+@pytest.mark.parametrize("model", ["rf", "brf", "hrf", "bhrf", "alif", "li"])
+def test_parallel_kernel_equals_block_function(model):
+    # More neurons than one block, so simulate() runs the parallel kernel over two blocks
+    # (one of them partial); the first neurons rerun alone go through the one-thread block
+    # function. Both call the same scalar step, so the results are bit-identical.
+    n_neurons = NEURON_BLOCK + 5
+    rng = np.random.default_rng(11)
+    current = sparse_input(150, n_neurons, 150.0 if model != "alif" else 2.0)
+    omega = rng.uniform(5.0, 60.0, n_neurons)
+    kwargs = dict(omega=omega, b_offset=-p_omega(omega, DT) + 0.5 + DT * omega**2)
+    if model in ("alif", "li"):
+        kwargs = dict(tau_mem=rng.uniform(5.0, 30.0, n_neurons))
+    many = simulate(model, current, **kwargs)
+
+    for k in (0, NEURON_BLOCK - 1, NEURON_BLOCK, n_neurons - 1):
+        single_kwargs = {name: value[k] for name, value in kwargs.items()}
+        single = simulate(model, current[:, k], **single_kwargs)
+        np.testing.assert_array_equal(many.u[:, k], single.u)
+        np.testing.assert_array_equal(many.z[:, k], single.z)
+    assert model == "li" or many.z.sum() > 0

@@ -33,7 +33,7 @@ Resonate-and-Fire Neurons" (ICML 2024), AdaptiveAILab/brf-neurons at commit 5d45
 import numpy as np
 
 from rfsim._numba import njit, njit_parallel, prange
-from rfsim.neurons.rf import heaviside
+from rfsim.neurons.rf import NEURON_BLOCK, heaviside
 
 ALIF_THETA_0 = 0.01
 """Base threshold of the ALIF neuron (Yin et al., 2021)."""
@@ -99,6 +99,25 @@ def li_step(o, I, alpha):
     return alpha * o + (1.0 - alpha) * I
 
 
+@njit
+def alif_block(I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out, start, stop):
+    """Simulate neurons start, ..., stop - 1 of ``alif_kernel`` in one thread.
+
+    Takes the arguments of ``alif_kernel`` followed by the neuron range.
+    """
+    n_steps = I.shape[0]
+    u = np.zeros(stop - start)
+    a = np.zeros(stop - start)
+    z = np.zeros(stop - start)
+    for t in range(n_steps):
+        for k in range(start, stop):
+            i = k - start
+            u[i], a[i], z[i] = alif_step(u[i], a[i], z[i], I[t, k], alpha[k], rho[k], theta_0, beta, reset)
+            u_out[t, k] = u[i]
+            a_out[t, k] = a[i]
+            z_out[t, k] = z[i]
+
+
 @njit_parallel
 def alif_kernel(I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out):
     """Simulate N independent ALIF neurons for T steps from a zero state.
@@ -116,27 +135,35 @@ def alif_kernel(I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out):
     u_out, a_out, z_out : ndarray, shape (T, N)
         Filled with u, a and z after each step.
     """
-    n_steps, n_neurons = I.shape
-    for k in prange(n_neurons):
-        u = 0.0
-        a = 0.0
-        z = 0.0
-        for t in range(n_steps):
-            u, a, z = alif_step(u, a, z, I[t, k], alpha[k], rho[k], theta_0, beta, reset)
-            u_out[t, k] = u
-            a_out[t, k] = a
-            z_out[t, k] = z
+    n_neurons = I.shape[1]
+    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
+        start = block * NEURON_BLOCK
+        alif_block(
+            I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out, start, min(start + NEURON_BLOCK, n_neurons)
+        )
+
+
+@njit
+def li_block(I, alpha, o_out, start, stop):
+    """Simulate neurons start, ..., stop - 1 of ``li_kernel`` in one thread.
+
+    Takes the arguments of ``li_kernel`` followed by the neuron range.
+    """
+    n_steps = I.shape[0]
+    o = np.zeros(stop - start)
+    for t in range(n_steps):
+        for k in range(start, stop):
+            o[k - start] = li_step(o[k - start], I[t, k], alpha[k])
+            o_out[t, k] = o[k - start]
 
 
 @njit_parallel
 def li_kernel(I, alpha, o_out):
     """Run N independent leaky integrators for T steps from zero; fill ``o_out`` (T, N)."""
-    n_steps, n_neurons = I.shape
-    for k in prange(n_neurons):
-        o = 0.0
-        for t in range(n_steps):
-            o = li_step(o, I[t, k], alpha[k])
-            o_out[t, k] = o
+    n_neurons = I.shape[1]
+    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
+        start = block * NEURON_BLOCK
+        li_block(I, alpha, o_out, start, min(start + NEURON_BLOCK, n_neurons))
 
 
 def alif_reference(I, tau_mem, tau_adp, theta_0=ALIF_THETA_0, beta=ALIF_BETA, reset="implementation"):

@@ -40,7 +40,7 @@ at commit 5d45b0e.
 import numpy as np
 
 from rfsim._numba import njit, njit_parallel, prange
-from rfsim.neurons.rf import heaviside, rf_euler_update
+from rfsim.neurons.rf import NEURON_BLOCK, heaviside, rf_euler_update
 
 ABLATIONS = {
     "all": (True, True, True),
@@ -115,6 +115,33 @@ def brf_step(u, v, q, I, omega, p, b_offset, dt, theta_c, gamma, use_boundary, u
     return u_new, v_new, q_new, z
 
 
+@njit
+def brf_block(
+    I, omega, p, b_offset, dt, theta_c, gamma, use_boundary, use_refractory, use_smooth_reset, u_out, v_out,
+    q_out, z_out, b_out, start, stop
+):
+    """Simulate neurons start, ..., stop - 1 of ``brf_kernel`` in one thread.
+
+    Takes the arguments of ``brf_kernel`` followed by the neuron range.
+    """
+    n_steps = I.shape[0]
+    u = np.zeros(stop - start)
+    v = np.zeros(stop - start)
+    q = np.zeros(stop - start)
+    for t in range(n_steps):
+        for k in range(start, stop):
+            i = k - start
+            b_out[t, k] = brf_damping(q[i], p[k], b_offset[k], use_boundary, use_smooth_reset)
+            u[i], v[i], q[i], z = brf_step(
+                u[i], v[i], q[i], I[t, k], omega[k], p[k], b_offset[k], dt, theta_c, gamma,
+                use_boundary, use_refractory, use_smooth_reset,
+            )
+            u_out[t, k] = u[i]
+            v_out[t, k] = v[i]
+            q_out[t, k] = q[i]
+            z_out[t, k] = z
+
+
 @njit_parallel
 def brf_kernel(
     I, omega, p, b_offset, dt, theta_c, gamma, use_boundary, use_refractory, use_smooth_reset,
@@ -135,21 +162,13 @@ def brf_kernel(
     u_out, v_out, q_out, z_out, b_out : ndarray, shape (T, N)
         Filled with Re u, Im u, q and z after each step, and the damping b_t used in it.
     """
-    n_steps, n_neurons = I.shape
-    for k in prange(n_neurons):
-        u = 0.0
-        v = 0.0
-        q = 0.0
-        for t in range(n_steps):
-            b_out[t, k] = brf_damping(q, p[k], b_offset[k], use_boundary, use_smooth_reset)
-            u, v, q, z = brf_step(
-                u, v, q, I[t, k], omega[k], p[k], b_offset[k], dt, theta_c, gamma,
-                use_boundary, use_refractory, use_smooth_reset,
-            )
-            u_out[t, k] = u
-            v_out[t, k] = v
-            q_out[t, k] = q
-            z_out[t, k] = z
+    n_neurons = I.shape[1]
+    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
+        start = block * NEURON_BLOCK
+        brf_block(
+            I, omega, p, b_offset, dt, theta_c, gamma, use_boundary, use_refractory, use_smooth_reset, u_out,
+            v_out, q_out, z_out, b_out, start, min(start + NEURON_BLOCK, n_neurons)
+        )
 
 
 def brf_reference(

@@ -66,7 +66,7 @@ import numpy as np
 
 from rfsim._numba import njit, njit_parallel, prange
 from rfsim.errors import RFSimError
-from rfsim.neurons.rf import heaviside
+from rfsim.neurons.rf import NEURON_BLOCK, heaviside
 
 ORDER_IMPLEMENTATION = 0
 ORDER_PAPER = 1
@@ -244,6 +244,24 @@ def harmonic_spectral_radius(omega, b, dt, order="implementation"):
     return radius if radius.ndim else float(radius)
 
 
+@njit
+def hrf_block(I, omega, b, dt, theta, order, u_out, v_out, z_out, start, stop):
+    """Simulate neurons start, ..., stop - 1 of ``hrf_kernel`` in one thread.
+
+    Takes the arguments of ``hrf_kernel`` followed by the neuron range.
+    """
+    n_steps = I.shape[0]
+    u = np.zeros(stop - start)
+    v = np.zeros(stop - start)
+    for t in range(n_steps):
+        for k in range(start, stop):
+            i = k - start
+            u[i], v[i], z = hrf_step(u[i], v[i], I[t, k], omega[k], b[k], dt, theta, order)
+            u_out[t, k] = u[i]
+            v_out[t, k] = v[i]
+            z_out[t, k] = z
+
+
 @njit_parallel
 def hrf_kernel(I, omega, b, dt, theta, order, u_out, v_out, z_out):
     """Simulate N independent HRF neurons for T steps from a zero state.
@@ -261,14 +279,35 @@ def hrf_kernel(I, omega, b, dt, theta, order, u_out, v_out, z_out):
     u_out, v_out, z_out : ndarray, shape (T, N)
         Filled with u, v and z after each step.
     """
-    n_steps, n_neurons = I.shape
-    for k in prange(n_neurons):
-        u = 0.0
-        v = 0.0
-        for t in range(n_steps):
-            u, v, z = hrf_step(u, v, I[t, k], omega[k], b[k], dt, theta, order)
-            u_out[t, k] = u
-            v_out[t, k] = v
+    n_neurons = I.shape[1]
+    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
+        start = block * NEURON_BLOCK
+        hrf_block(I, omega, b, dt, theta, order, u_out, v_out, z_out, start, min(start + NEURON_BLOCK, n_neurons))
+
+
+@njit
+def bhrf_block(
+    I, omega, p_h, b_offset, dt, theta_c, gamma, order, damping_sign, u_out, v_out, q_out, z_out, b_out, start,
+    stop
+):
+    """Simulate neurons start, ..., stop - 1 of ``bhrf_kernel`` in one thread.
+
+    Takes the arguments of ``bhrf_kernel`` followed by the neuron range.
+    """
+    n_steps = I.shape[0]
+    u = np.zeros(stop - start)
+    v = np.zeros(stop - start)
+    q = np.zeros(stop - start)
+    for t in range(n_steps):
+        for k in range(start, stop):
+            i = k - start
+            b_out[t, k] = bhrf_damping(q[i], p_h[k], b_offset[k], damping_sign)
+            u[i], v[i], q[i], z = bhrf_step(
+                u[i], v[i], q[i], I[t, k], omega[k], p_h[k], b_offset[k], dt, theta_c, gamma, order, damping_sign
+            )
+            u_out[t, k] = u[i]
+            v_out[t, k] = v[i]
+            q_out[t, k] = q[i]
             z_out[t, k] = z
 
 
@@ -291,20 +330,13 @@ def bhrf_kernel(
     u_out, v_out, q_out, z_out, b_out : ndarray, shape (T, N)
         Filled with u, v, q, z after each step and the damping b_t used in it.
     """
-    n_steps, n_neurons = I.shape
-    for k in prange(n_neurons):
-        u = 0.0
-        v = 0.0
-        q = 0.0
-        for t in range(n_steps):
-            b_out[t, k] = bhrf_damping(q, p_h[k], b_offset[k], damping_sign)
-            u, v, q, z = bhrf_step(
-                u, v, q, I[t, k], omega[k], p_h[k], b_offset[k], dt, theta_c, gamma, order, damping_sign
-            )
-            u_out[t, k] = u
-            v_out[t, k] = v
-            q_out[t, k] = q
-            z_out[t, k] = z
+    n_neurons = I.shape[1]
+    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
+        start = block * NEURON_BLOCK
+        bhrf_block(
+            I, omega, p_h, b_offset, dt, theta_c, gamma, order, damping_sign, u_out, v_out, q_out, z_out, b_out,
+            start, min(start + NEURON_BLOCK, n_neurons)
+        )
 
 
 def _harmonic_reference_update(u, v, I, omega, b, dt, order):

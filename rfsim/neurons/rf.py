@@ -62,6 +62,14 @@ SCHEME_EXACT = 1
 SCHEME_CODES = {"euler": SCHEME_EULER, "exact": SCHEME_EXACT}
 """Integer code of each discretisation scheme name."""
 
+NEURON_BLOCK = 64
+"""Neurons per parallel task in the many-neuron kernels.
+
+The kernels' arrays have shape (T, N), so a task loops over time and, within a
+step, over a contiguous block of neurons: each row access is then contiguous
+instead of strided by N.
+"""
+
 
 @njit
 def heaviside(s):
@@ -174,6 +182,34 @@ def rf_exact_step(u, v, I, decay_re, decay_im, dt, theta, reset, spike_on_imag):
     return rf_spike_and_reset(u_new, v_new, theta, reset, spike_on_imag)
 
 
+@njit
+def rf_block(I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out, z_out, start, stop):
+    """Simulate neurons start, ..., stop - 1 of ``rf_kernel`` in one thread.
+
+    Takes the arguments of ``rf_kernel`` followed by the neuron range.
+    """
+    n_steps = I.shape[0]
+    u = np.zeros(stop - start)
+    v = np.zeros(stop - start)
+    decay_re = np.empty(stop - start)
+    decay_im = np.empty(stop - start)
+    for k in range(start, stop):
+        decay_re[k - start], decay_im[k - start] = rf_exact_decay(omega[k], b[k], dt)
+
+    for t in range(n_steps):
+        for k in range(start, stop):
+            i = k - start
+            if scheme == SCHEME_EXACT:
+                u[i], v[i], z = rf_exact_step(
+                    u[i], v[i], I[t, k], decay_re[i], decay_im[i], dt, theta, reset, spike_on_imag
+                )
+            else:
+                u[i], v[i], z = rf_step(u[i], v[i], I[t, k], omega[k], b[k], dt, theta, reset, spike_on_imag)
+            u_out[t, k] = u[i]
+            v_out[t, k] = v[i]
+            z_out[t, k] = z
+
+
 @njit_parallel
 def rf_kernel(I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out, z_out):
     """Simulate N independent RF neurons for T steps from a zero state.
@@ -193,19 +229,13 @@ def rf_kernel(I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out
     u_out, v_out, z_out : ndarray, shape (T, N)
         Filled with Re u, Im u (after the reset) and the spikes.
     """
-    n_steps, n_neurons = I.shape
-    for k in prange(n_neurons):
-        decay_re, decay_im = rf_exact_decay(omega[k], b[k], dt)
-        u = 0.0
-        v = 0.0
-        for t in range(n_steps):
-            if scheme == SCHEME_EXACT:
-                u, v, z = rf_exact_step(u, v, I[t, k], decay_re, decay_im, dt, theta, reset, spike_on_imag)
-            else:
-                u, v, z = rf_step(u, v, I[t, k], omega[k], b[k], dt, theta, reset, spike_on_imag)
-            u_out[t, k] = u
-            v_out[t, k] = v
-            z_out[t, k] = z
+    n_neurons = I.shape[1]
+    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
+        start = block * NEURON_BLOCK
+        rf_block(
+            I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out, z_out, start, min(start +
+            NEURON_BLOCK, n_neurons)
+        )
 
 
 def rf_reference(I, omega, b, dt, theta=1.0, reset="none", spike_on="real", scheme="euler"):

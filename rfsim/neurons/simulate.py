@@ -28,18 +28,29 @@ import warnings
 import numpy as np
 
 from rfsim.errors import DivergenceWarning, RFSimError
-from rfsim.neurons.alif import ALIF_BETA, ALIF_RESET_CODES, ALIF_THETA_0, alif_kernel, decay_factor, li_kernel
-from rfsim.neurons.brf import brf_kernel
+from rfsim.neurons.alif import (
+    ALIF_BETA,
+    ALIF_RESET_CODES,
+    ALIF_THETA_0,
+    alif_block,
+    alif_kernel,
+    decay_factor,
+    li_block,
+    li_kernel,
+)
+from rfsim.neurons.brf import brf_block, brf_kernel
 from rfsim.neurons.hrf import (
     BOUNDARIES,
     ORDER_CODES,
     SIGN_CODES,
-    p_h_omega,
+    bhrf_block,
     bhrf_kernel,
     harmonic_spectral_radius,
+    hrf_block,
     hrf_kernel,
+    p_h_omega,
 )
-from rfsim.neurons.rf import RESET_CODES, SCHEME_CODES, rf_kernel
+from rfsim.neurons.rf import NEURON_BLOCK, RESET_CODES, SCHEME_CODES, rf_block, rf_kernel
 from rfsim.stability import b_offset_interval, check_b_offset, check_dt, check_omega, p_omega
 
 MODELS = ("rf", "brf", "hrf", "bhrf", "alif", "li")
@@ -167,9 +178,8 @@ def _per_neuron(name, value, n_neurons):
 def _check_positive_omega(omega):
     bad = omega <= 0
     if bad.any():
-        raise RFSimError(
-            f"omega must be a finite positive angular frequency in rad/s, got omega={float(omega[np.flatnonzero(bad)[0]])!r}"
-        )
+        value = float(omega[np.flatnonzero(bad)[0]])
+        raise RFSimError(f"omega must be a finite positive angular frequency in rad/s, got omega={value!r}")
 
 
 def _rf_divergence(omega, b_offset, dt, scheme):
@@ -224,14 +234,28 @@ def _previous(q):
     return shifted
 
 
+def _launch(kernel, block, n_neurons, *args):
+    """Run a many-neuron kernel, or its one-thread block function when one block covers all neurons.
+
+    A single block gains nothing from the thread pool, and on a busy machine
+    the pool's idle threads only slow the working one down.
+    """
+    if n_neurons <= NEURON_BLOCK:
+        block(*args, 0, n_neurons)
+    else:
+        kernel(*args)
+
+
 def _run_rf(current, omega, b_offset, dt, theta, options):
     b = -b_offset
     u_re, u_im, z = (np.zeros(current.shape) for _ in range(3))
-    rf_kernel(
+    _launch(
+        rf_kernel, rf_block, current.shape[1],
         current, omega, b, dt, theta, RESET_CODES[options["reset"]], options["spike_on"] == "imag",
         SCHEME_CODES[options["scheme"]], u_re, u_im, z,
     )
-    return dict(u=u_re + 1j * u_im, v=u_im, z=z, b=np.broadcast_to(b, z.shape).copy(), threshold=np.full(z.shape, theta))
+    b = np.broadcast_to(b, z.shape).copy()
+    return dict(u=u_re + 1j * u_im, v=u_im, z=z, b=b, threshold=np.full(z.shape, theta))
 
 
 def _run_brf(current, omega, b_offset, dt, theta, gamma, options):
@@ -240,7 +264,8 @@ def _run_brf(current, omega, b_offset, dt, theta, gamma, options):
     )
     p = np.atleast_1d(p_omega(omega, dt)) if use_boundary else np.zeros_like(omega)
     u_re, u_im, q, z, b = (np.zeros(current.shape) for _ in range(5))
-    brf_kernel(
+    _launch(
+        brf_kernel, brf_block, current.shape[1],
         current, omega, p, b_offset, dt, theta, gamma, use_boundary, use_refractory, use_smooth_reset,
         u_re, u_im, q, z, b,
     )
@@ -250,13 +275,17 @@ def _run_brf(current, omega, b_offset, dt, theta, gamma, options):
 
 def _run_hrf(current, omega, b_offset, dt, theta, options):
     u, v, z = (np.zeros(current.shape) for _ in range(3))
-    hrf_kernel(current, omega, b_offset, dt, theta, ORDER_CODES[options["order"]], u, v, z)
+    _launch(
+        hrf_kernel, hrf_block, current.shape[1],
+        current, omega, b_offset, dt, theta, ORDER_CODES[options["order"]], u, v, z,
+    )
     return dict(u=u, v=v, z=z, b=np.broadcast_to(b_offset, z.shape).copy(), threshold=np.full(z.shape, theta))
 
 
 def _run_bhrf(current, omega, p_h, b_offset, dt, theta, gamma, options):
     u, v, q, z, b = (np.zeros(current.shape) for _ in range(5))
-    bhrf_kernel(
+    _launch(
+        bhrf_kernel, bhrf_block, current.shape[1],
         current, omega, p_h, b_offset, dt, theta, gamma, ORDER_CODES[options["order"]],
         SIGN_CODES[options["damping_sign"]], u, v, q, z, b,
     )
@@ -267,13 +296,16 @@ def _run_alif(current, tau_mem, tau_adp, theta, beta, alif_reset):
     alpha = np.ascontiguousarray(decay_factor(tau_mem))
     rho = np.ascontiguousarray(decay_factor(tau_adp))
     u, a, z = (np.zeros(current.shape) for _ in range(3))
-    alif_kernel(current, alpha, rho, theta, beta, ALIF_RESET_CODES[alif_reset], u, a, z)
+    _launch(
+        alif_kernel, alif_block, current.shape[1],
+        current, alpha, rho, theta, beta, ALIF_RESET_CODES[alif_reset], u, a, z,
+    )
     return dict(u=u, a=a, z=z, threshold=theta + beta * a)
 
 
 def _run_li(current, tau_mem):
     o = np.zeros(current.shape)
-    li_kernel(current, np.ascontiguousarray(decay_factor(tau_mem)), o)
+    _launch(li_kernel, li_block, current.shape[1], current, np.ascontiguousarray(decay_factor(tau_mem)), o)
     return dict(u=o, z=np.zeros(current.shape))
 
 
