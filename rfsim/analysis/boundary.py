@@ -28,32 +28,18 @@ RF and BRF neurons, du/dt = (b + i*omega)*u + I (b < 0 decays)
     exp(b*dt), so it converges exactly when b <= 0, for every omega.
 
 Harmonic RF and BHRF neurons, d^2v/dt^2 + 2*b*dv/dt + omega^2*v = I, u = dv/dt
-    Here b > 0 decays. For a 2x2 matrix with trace T and determinant D both
-    eigenvalues lie in the closed unit disk exactly when |D| <= 1 and
-    |T| <= 1 + D (the Jury conditions). Write x = b*dt and w = omega*dt.
+    Here b > 0 decays. ``bhrf_boundary`` derives the region from the trace and
+    determinant of A (its Notes). With w = omega*dt:
 
-    * Paper's order (explicit Euler, both updates from the previous u, v):
-      A = [[1 - 2x, -omega**2*dt], [dt, 1]], D = 1 - 2x + w**2, T = 2 - 2x.
-      D <= 1 gives x >= w**2/2, and -T <= 1 + D gives x <= 1 + w**2/4
-      (T <= 1 + D always holds, and D >= -1 follows from the second bound).
-      The eigenvalues are complex while x**2 < w**2 (b < omega) and then
-      |eigenvalue|**2 = D, so |eigenvalue| = 1 (det = 1) exactly at the lower
-      root b = dt*omega**2/2: this order has p_h(omega) = dt*omega**2/2, the
-      paper's omega**2/200 at dt = 0.01 s. At the upper root an eigenvalue is
-      -1 (real overshoot).
+    * Paper's order (explicit Euler): b in [dt*omega**2/2, (1 + w**2/4)/dt].
+      det = 1 exactly at b = dt*omega**2/2, the paper's omega**2/200 at
+      dt = 0.01 s, so this order yields p_h(omega) = dt*omega**2/2.
+    * Implementation's order (v first, then u with the new v):
+      b in [0, (1 - w**2/4)/dt], with det = 1 - 2*b*dt. The sustained
+      oscillation is at b = 0, so the authors' hard-coded 0.005*omega**2 already
+      damps it, to |eigenvalue| = sqrt(1 - w**2) per step at b_offset = 0.
 
-    * Implementation's order (v first from the previous u, then u with the new
-      v): A = [[1 - 2x - w**2, -omega**2*dt], [dt, 1]], D = 1 - 2x,
-      T = 2 - 2x - w**2. D <= 1 gives x >= 0, and -T <= 1 + D gives
-      x <= 1 - w**2/4. The eigenvalues are complex while
-      b < omega - dt*omega**2/2, so det = 1 and sustained oscillation occur at
-      b = 0, not at dt*omega**2/2. The authors' hard-coded damping
-      0.005*omega**2 (dt*omega**2/2 at dt = 0.01 s) therefore already damps the
-      oscillation, to |eigenvalue| = sqrt(1 - w**2) per step at b_offset = 0.
-
-    In both orders the interval is non-empty only for omega*dt <= 2, so
-    omega <= 2/dt. At omega*dt = 2 it shrinks to one point with a double
-    eigenvalue -1.
+    Both intervals are non-empty only for omega <= 2/dt.
 
 Each region also records b_critical, the damping at which the eigenvalues turn
 from a complex pair into two real ones (omega for the paper's order,
@@ -229,13 +215,12 @@ def rf_boundary(omega, dt, scheme="euler"):
 def bhrf_boundary(omega, dt, order="implementation"):
     """Return the convergence region in b of the harmonic (HRF, BHRF) neurons.
 
-    The derivation from the trace and determinant of the 2x2 transition matrix
-    is in the module docstring. In short, with x = b*dt and w = omega*dt:
+    With x = b*dt and w = omega*dt (derivation in the Notes):
 
-    * ``order="paper"`` (explicit Euler): b in [dt*omega**2/2, (1 + w**2/4)/dt];
+    * ``order="paper"`` (explicit Euler): b in [dt*omega**2/2, (1 + w**2/4)/dt].
       det = 1 at b = dt*omega**2/2, which is the paper's p_h(omega).
     * ``order="implementation"`` (v first, then u with the new v):
-      b in [0, (1 - w**2/4)/dt]; det = 1 - 2*b*dt is 1 only at b = 0.
+      b in [0, (1 - w**2/4)/dt]. det = 1 - 2*b*dt is 1 only at b = 0.
 
     At the lower root the complex eigenvalue pair lies on the unit circle
     (sustained oscillation). At the upper root one real eigenvalue is -1 (the
@@ -259,6 +244,35 @@ def bhrf_boundary(omega, dt, order="implementation"):
     ------
     RFSimError
         For an unknown order, dt <= 0, or omega outside (0, 2/dt].
+
+    Notes
+    -----
+    The free step maps (u, v) by a 2x2 matrix A with trace T and determinant D.
+    Both eigenvalues lie in the closed unit disk exactly when |D| <= 1 and
+    |T| <= 1 + D (the Jury conditions).
+
+    Paper's order, u_t = u + dt*(-2*b*u - omega**2*v), v_t = v + dt*u:
+    A = [[1 - 2x, -omega**2*dt], [dt, 1]], D = 1 - 2x + w**2, T = 2 - 2x.
+    D <= 1 gives x >= w**2/2, and -T <= 1 + D gives x <= 1 + w**2/4.
+    T <= 1 + D always holds, and D >= -1 follows from the second bound. The
+    discriminant T**2 - 4D = 4*(x**2 - w**2) is negative for b < omega, so the
+    eigenvalues are a complex pair with |eigenvalue|**2 = D there. Hence
+    |eigenvalue| = 1 (det = 1) exactly at b = dt*omega**2/2, which lies below
+    omega for w < 2. At x = 1 + w**2/4 the polynomial mu**2 - T*mu + D vanishes
+    at mu = -1, a real eigenvalue (overshoot).
+
+    Implementation's order, v_t = v + dt*u, then u_t = u + dt*(-2*b*u - omega**2*v_t):
+    substituting v_t gives A = [[1 - 2x - w**2, -omega**2*dt], [dt, 1]],
+    D = 1 - 2x and T = 2 - 2x - w**2. D <= 1 gives x >= 0, and -T <= 1 + D gives
+    x <= 1 - w**2/4. The discriminant vanishes at b = omega - dt*omega**2/2
+    (``b_critical``), below which the pair is complex with |eigenvalue|**2 = D.
+    So det = 1 and the sustained oscillation occur at b = 0, not at
+    dt*omega**2/2, where |eigenvalue| = sqrt(1 - w**2) instead. The other
+    semi-implicit order (u first with the old v, then v with the new u) has the
+    same T and D.
+
+    In each order the lower root lies below the upper root exactly when w <= 2, so
+    omega <= 2/dt; at w = 2 the region is one point with a double eigenvalue -1.
 
     Examples
     --------

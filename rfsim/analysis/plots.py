@@ -96,7 +96,7 @@ def response_figure(result, linear=None, neurons=None):
                   label=f"omega = {result.omega[i]:g} rad/s")
         if linear is not None:
             axes.plot(result.drive_omega, linear[i], color=color, linewidth=1.0, linestyle="--",
-                      label="linear closed form")
+                      label="linear closed form (dashed)" if position == 0 else None)
         if np.isfinite(peak.peak_omega):
             axes.plot([peak.peak_omega], [peak.peak_response], marker="o", color=color)
             band = peak.band

@@ -318,7 +318,8 @@ def frequency_response(
         pi/dt; default ``frequency_grid()`` (0.1 to 100 rad/s, step 0.1).
     model : {"rf", "brf", "hrf", "bhrf"}, optional
         Neuron model (default ``"brf"``), with the damping of
-        ``rfsim.analysis.boundary.neuron_damping``.
+        ``rfsim.analysis.boundary.neuron_damping``. RF and BRF use the explicit
+        Euler step of the authors' implementation.
     input : {"spikes", "sine"}, optional
         Drive kind (default ``"spikes"``).
     amplitude : float, optional
