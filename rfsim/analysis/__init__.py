@@ -18,6 +18,7 @@ from rfsim.analysis.boundary import (
     harmonic_boundary_damping,
     neuron_damping,
     rf_boundary,
+    save_boundary_csv,
 )
 from rfsim.analysis.response import (
     FrequencyResponse,
@@ -28,6 +29,8 @@ from rfsim.analysis.response import (
     frequency_grid,
     frequency_response,
     linear_frequency_response,
+    load_omegas,
+    save_response_csv,
     spread_omegas,
 )
 from rfsim.analysis.transfer import (
@@ -35,6 +38,7 @@ from rfsim.analysis.transfer import (
     effective_resonance,
     euler_factor,
     neuron_state_space,
+    oscillation_frequency,
     periodic_response_from_transfer,
     periodic_spike_response,
     state_space_transfer,
@@ -60,11 +64,15 @@ __all__ = [
     "frequency_response",
     "harmonic_boundary_damping",
     "linear_frequency_response",
+    "load_omegas",
     "neuron_damping",
     "neuron_state_space",
+    "oscillation_frequency",
     "periodic_response_from_transfer",
     "periodic_spike_response",
     "rf_boundary",
+    "save_boundary_csv",
+    "save_response_csv",
     "spread_omegas",
     "state_space_transfer",
     "transfer_coefficients",
