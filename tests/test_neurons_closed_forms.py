@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rfsim.neurons import simulate
 from rfsim.neurons.alif import ALIF_BETA, ALIF_THETA_0
@@ -11,6 +13,7 @@ from rfsim.neurons.hrf import (
     harmonic_sustained_damping,
     harmonic_transition_matrix,
 )
+from rfsim.stability import b_offset_interval, p_omega
 
 EPS = np.finfo(float).eps
 NEVER = 1e300  # a threshold no trajectory here reaches, so no spike or reset interferes
@@ -198,3 +201,25 @@ def test_alif_next_step_reset_closed_form():
     assert trace.u[0] == pytest.approx(1.0 - alpha, rel=4 * EPS)
     assert trace.u[1] == pytest.approx(alpha * (1.0 - alpha) - theta_1, rel=16 * EPS)
     assert np.flatnonzero(trace.z).tolist() == [0]
+
+
+@settings(max_examples=60)
+@given(omega=st.floats(0.5, 100.0), fraction=st.floats(0.0, 1.0), n_steps=st.integers(1, 300))
+def test_rf_impulse_response_property(omega, fraction, n_steps):
+    """Theorem: the Euler RF's impulse response is u_n = dt*(1 + dt*(b + i*omega))**n.
+
+    b = -b_offset is drawn from the whole convergence interval [p, p - 2r/dt].
+    """
+    dt = 0.01
+    low = -p_omega(omega, dt)
+    b_offset = low + fraction * b_offset_interval(omega, dt)[1]
+    trace = simulate("rf", impulse(n_steps)[:, 0], omega=omega, b_offset=b_offset, dt=dt, theta=NEVER)
+    lam = 1.0 + dt * (-b_offset + 1j * omega)
+    expected = dt * lam ** np.arange(n_steps)
+    # Each step rounds terms of size |u|*(1 + |b|*dt + omega*dt) into a result of size
+    # |lambda*u|, so its relative error is a few eps times their ratio; n steps add up.
+    per_step = (1.0 + b_offset * dt + omega * dt) / np.abs(lam)
+    # A fast decay reaches subnormal numbers, which carry fewer significant bits.
+    normal = np.abs(expected) > 1e-290
+    relative = np.abs(trace.u - expected)[normal] / np.abs(expected)[normal]
+    assert np.max(relative) < 8 * n_steps * per_step * EPS
