@@ -156,7 +156,12 @@ def test_gradient_with_negative_raw_parameters():
     params["hidden.omega"][::2] *= -1.0
     params["hidden.b_offset"][1::2] *= -1.0
     params["out.tau_mem"][0] *= -1.0
+    params["hidden.b_offset"][2] = 0.0
     assert_engine_matches_reference(config, params, x, targets)
+
+    # d|w|/dw is 0 at w = 0, as torch's sign(0) makes it.
+    _, grads = value_and_grad(config, params, x, targets)
+    assert grads["hidden.b_offset"][2] == 0.0
 
 
 @pytest.mark.parametrize("variant", MODEL_VARIANTS, ids=variant_id)
