@@ -1,9 +1,9 @@
 """Time the single-neuron kernels of ``rfsim.neurons`` against their NumPy references.
 
 For each model, N independent neurons are simulated for T steps from a zero state
-with sparse random input spikes, once through ``rfsim.neurons.simulate`` (the Numba
-kernel, including input checks and output assembly) and once through the model's
-plain NumPy reference (a Python loop over time, vectorised over neurons). The
+with sparse random input spikes. One run goes through ``rfsim.neurons.simulate``,
+that is the Numba kernel plus input checks and output assembly. The other runs the
+model's plain NumPy reference, a Python loop over time vectorised over neurons. The
 first kernel call, which compiles or loads the cache, is timed separately and
 excluded from the repeats.
 

@@ -10,7 +10,7 @@ import pytest
 
 from rfsim.neurons import simulate
 from rfsim.neurons.alif import ALIF_BETA, ALIF_RESET_CODES, ALIF_THETA_0, alif_reference, alif_step, li_reference
-from rfsim.neurons.brf import brf_reference, brf_step
+from rfsim.neurons.brf import brf_block, brf_kernel, brf_reference, brf_step
 from rfsim.neurons.hrf import (
     ORDER_CODES,
     SIGN_CODES,
@@ -181,10 +181,10 @@ def test_scalar_steps_drive_the_kernels():
 
 @pytest.mark.parametrize("model", ["rf", "brf", "hrf", "bhrf", "alif", "li"])
 def test_parallel_kernel_equals_block_function(model):
-    # More neurons than one block, so simulate() runs the parallel kernel over two blocks
-    # (one of them partial); the first neurons rerun alone go through the one-thread block
-    # function. Both call the same scalar step, so the results are bit-identical.
-    n_neurons = NEURON_BLOCK + 5
+    # More neurons than one block, so simulate() runs the parallel kernel over several
+    # blocks, the last one partial; each neuron rerun alone goes through the one-thread
+    # block function. Both call the same scalar step, so the results are bit-identical.
+    n_neurons = 3 * NEURON_BLOCK + 5
     rng = np.random.default_rng(11)
     current = sparse_input(150, n_neurons, 150.0 if model != "alif" else 2.0)
     omega = rng.uniform(5.0, 60.0, n_neurons)
@@ -193,9 +193,26 @@ def test_parallel_kernel_equals_block_function(model):
         kwargs = dict(tau_mem=rng.uniform(5.0, 30.0, n_neurons))
     many = simulate(model, current, **kwargs)
 
-    for k in (0, NEURON_BLOCK - 1, NEURON_BLOCK, n_neurons - 1):
+    for k in range(n_neurons):
         single_kwargs = {name: value[k] for name, value in kwargs.items()}
         single = simulate(model, current[:, k], **single_kwargs)
         np.testing.assert_array_equal(many.u[:, k], single.u)
         np.testing.assert_array_equal(many.z[:, k], single.z)
     assert model == "li" or many.z.sum() > 0
+
+
+@pytest.mark.parametrize("block_size", [1, 7, 64, 100, 500])
+def test_brf_kernel_any_block_size(block_size):
+    # Every neuron is simulated exactly once whatever the block size, including a last
+    # partial block and a single block larger than N.
+    n_neurons = 130
+    current = sparse_input(100, n_neurons, 150.0)
+    omega = np.linspace(5.0, 60.0, n_neurons)
+    b_offset = -p_omega(omega, DT) + 0.5
+    p = p_omega(omega, DT)
+    expected = [np.zeros((100, n_neurons)) for _ in range(5)]
+    brf_block(current, omega, p, b_offset, DT, 1.0, 0.9, True, True, True, *expected, 0, n_neurons)
+    actual = [np.full((100, n_neurons), np.nan) for _ in range(5)]
+    brf_kernel(current, omega, p, b_offset, DT, 1.0, 0.9, True, True, True, *actual, block_size)
+    for got, want in zip(actual, expected):
+        np.testing.assert_array_equal(got, want)

@@ -33,7 +33,7 @@ Resonate-and-Fire Neurons" (ICML 2024), AdaptiveAILab/brf-neurons at commit 5d45
 import numpy as np
 
 from rfsim._numba import njit, njit_parallel, prange
-from rfsim.neurons.rf import NEURON_BLOCK, heaviside
+from rfsim.neurons.rf import heaviside
 
 ALIF_THETA_0 = 0.01
 """Base threshold of the ALIF neuron (Yin et al., 2021)."""
@@ -119,7 +119,7 @@ def alif_block(I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out, start, 
 
 
 @njit_parallel
-def alif_kernel(I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out):
+def alif_kernel(I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out, block_size):
     """Simulate N independent ALIF neurons for T steps from a zero state.
 
     Parameters
@@ -134,12 +134,14 @@ def alif_kernel(I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out):
         Reset code.
     u_out, a_out, z_out : ndarray, shape (T, N)
         Filled with u, a and z after each step.
+    block_size : int
+        Neurons per parallel task, for example ``neuron_block_size(N)``.
     """
     n_neurons = I.shape[1]
-    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
-        start = block * NEURON_BLOCK
+    for block in prange((n_neurons + block_size - 1) // block_size):
+        start = block * block_size
         alif_block(
-            I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out, start, min(start + NEURON_BLOCK, n_neurons)
+            I, alpha, rho, theta_0, beta, reset, u_out, a_out, z_out, start, min(start + block_size, n_neurons)
         )
 
 
@@ -158,12 +160,16 @@ def li_block(I, alpha, o_out, start, stop):
 
 
 @njit_parallel
-def li_kernel(I, alpha, o_out):
-    """Run N independent leaky integrators for T steps from zero; fill ``o_out`` (T, N)."""
+def li_kernel(I, alpha, o_out, block_size):
+    """Run N independent leaky integrators for T steps from zero; fill ``o_out`` (T, N).
+
+    ``block_size`` is the number of neurons per parallel task, for example
+    ``neuron_block_size(N)``.
+    """
     n_neurons = I.shape[1]
-    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
-        start = block * NEURON_BLOCK
-        li_block(I, alpha, o_out, start, min(start + NEURON_BLOCK, n_neurons))
+    for block in prange((n_neurons + block_size - 1) // block_size):
+        start = block * block_size
+        li_block(I, alpha, o_out, start, min(start + block_size, n_neurons))
 
 
 def alif_reference(I, tau_mem, tau_adp, theta_0=ALIF_THETA_0, beta=ALIF_BETA, reset="implementation"):

@@ -38,9 +38,10 @@ at commit 5d45b0e.
 """
 
 import numpy as np
+from numba import get_num_threads
 
 from rfsim._numba import njit, njit_parallel, prange
-from rfsim.neurons.rf import NEURON_BLOCK, heaviside, rf_euler_update
+from rfsim.neurons.rf import heaviside, rf_euler_update
 
 ABLATIONS = {
     "all": (True, True, True),
@@ -145,7 +146,7 @@ def brf_block(
 @njit_parallel
 def brf_kernel(
     I, omega, p, b_offset, dt, theta_c, gamma, use_boundary, use_refractory, use_smooth_reset,
-    u_out, v_out, q_out, z_out, b_out,
+    u_out, v_out, q_out, z_out, b_out, block_size,
 ):
     """Simulate N independent BRF neurons for T steps from a zero state.
 
@@ -161,13 +162,15 @@ def brf_kernel(
         Ablation switches.
     u_out, v_out, q_out, z_out, b_out : ndarray, shape (T, N)
         Filled with Re u, Im u, q and z after each step, and the damping b_t used in it.
+    block_size : int
+        Neurons per parallel task, for example ``neuron_block_size(N)``.
     """
     n_neurons = I.shape[1]
-    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
-        start = block * NEURON_BLOCK
+    for block in prange((n_neurons + block_size - 1) // block_size):
+        start = block * block_size
         brf_block(
             I, omega, p, b_offset, dt, theta_c, gamma, use_boundary, use_refractory, use_smooth_reset, u_out,
-            v_out, q_out, z_out, b_out, start, min(start + NEURON_BLOCK, n_neurons)
+            v_out, q_out, z_out, b_out, start, min(start + block_size, n_neurons)
         )
 
 

@@ -63,10 +63,11 @@ AdaptiveAILab/brf-neurons at commit 5d45b0e.
 """
 
 import numpy as np
+from numba import get_num_threads
 
 from rfsim._numba import njit, njit_parallel, prange
 from rfsim.errors import RFSimError
-from rfsim.neurons.rf import NEURON_BLOCK, heaviside
+from rfsim.neurons.rf import heaviside
 
 ORDER_IMPLEMENTATION = 0
 ORDER_PAPER = 1
@@ -263,7 +264,7 @@ def hrf_block(I, omega, b, dt, theta, order, u_out, v_out, z_out, start, stop):
 
 
 @njit_parallel
-def hrf_kernel(I, omega, b, dt, theta, order, u_out, v_out, z_out):
+def hrf_kernel(I, omega, b, dt, theta, order, u_out, v_out, z_out, block_size):
     """Simulate N independent HRF neurons for T steps from a zero state.
 
     Parameters
@@ -278,11 +279,13 @@ def hrf_kernel(I, omega, b, dt, theta, order, u_out, v_out, z_out):
         Update order code.
     u_out, v_out, z_out : ndarray, shape (T, N)
         Filled with u, v and z after each step.
+    block_size : int
+        Neurons per parallel task, for example ``neuron_block_size(N)``.
     """
     n_neurons = I.shape[1]
-    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
-        start = block * NEURON_BLOCK
-        hrf_block(I, omega, b, dt, theta, order, u_out, v_out, z_out, start, min(start + NEURON_BLOCK, n_neurons))
+    for block in prange((n_neurons + block_size - 1) // block_size):
+        start = block * block_size
+        hrf_block(I, omega, b, dt, theta, order, u_out, v_out, z_out, start, min(start + block_size, n_neurons))
 
 
 @njit
@@ -313,7 +316,8 @@ def bhrf_block(
 
 @njit_parallel
 def bhrf_kernel(
-    I, omega, p_h, b_offset, dt, theta_c, gamma, order, damping_sign, u_out, v_out, q_out, z_out, b_out
+    I, omega, p_h, b_offset, dt, theta_c, gamma, order, damping_sign, u_out, v_out, q_out, z_out, b_out,
+    block_size,
 ):
     """Simulate N independent BHRF neurons for T steps from a zero state.
 
@@ -329,13 +333,15 @@ def bhrf_kernel(
         Update order and damping sign codes.
     u_out, v_out, q_out, z_out, b_out : ndarray, shape (T, N)
         Filled with u, v, q, z after each step and the damping b_t used in it.
+    block_size : int
+        Neurons per parallel task, for example ``neuron_block_size(N)``.
     """
     n_neurons = I.shape[1]
-    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
-        start = block * NEURON_BLOCK
+    for block in prange((n_neurons + block_size - 1) // block_size):
+        start = block * block_size
         bhrf_block(
             I, omega, p_h, b_offset, dt, theta_c, gamma, order, damping_sign, u_out, v_out, q_out, z_out, b_out,
-            start, min(start + NEURON_BLOCK, n_neurons)
+            start, min(start + block_size, n_neurons)
         )
 
 

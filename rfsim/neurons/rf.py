@@ -48,6 +48,7 @@ The authors' implementation is the public PyTorch code of Higuchi et al. (ICML
 """
 
 import numpy as np
+from numba import get_num_threads
 
 from rfsim._numba import njit, njit_parallel, prange
 
@@ -63,12 +64,20 @@ SCHEME_CODES = {"euler": SCHEME_EULER, "exact": SCHEME_EXACT}
 """Integer code of each discretisation scheme name."""
 
 NEURON_BLOCK = 64
-"""Neurons per parallel task in the many-neuron kernels.
+"""Minimum number of neurons per parallel task in the many-neuron kernels.
 
 The kernels' arrays have shape (T, N), so a task loops over time and, within a
 step, over a contiguous block of neurons: each row access is then contiguous
-instead of strided by N.
+instead of strided by N. Short blocks make every task sweep the whole (T, N)
+arrays for a few bytes per row, so blocks are as long as possible: one per
+thread, and never shorter than this.
 """
+
+
+def neuron_block_size(n_neurons):
+    """Return the neurons per parallel task: N split over Numba's threads, at least ``NEURON_BLOCK``."""
+    threads = get_num_threads()
+    return max(NEURON_BLOCK, -(-n_neurons // threads))
 
 
 @njit
@@ -211,7 +220,7 @@ def rf_block(I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out,
 
 
 @njit_parallel
-def rf_kernel(I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out, z_out):
+def rf_kernel(I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out, z_out, block_size):
     """Simulate N independent RF neurons for T steps from a zero state.
 
     Parameters
@@ -228,14 +237,14 @@ def rf_kernel(I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out
         Threshold the imaginary part.
     u_out, v_out, z_out : ndarray, shape (T, N)
         Filled with Re u, Im u (after the reset) and the spikes.
+    block_size : int
+        Neurons per parallel task, for example ``neuron_block_size(N)``.
     """
     n_neurons = I.shape[1]
-    for block in prange((n_neurons + NEURON_BLOCK - 1) // NEURON_BLOCK):
-        start = block * NEURON_BLOCK
-        rf_block(
-            I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out, z_out, start, min(start +
-            NEURON_BLOCK, n_neurons)
-        )
+    for block in prange((n_neurons + block_size - 1) // block_size):
+        start = block * block_size
+        stop = min(start + block_size, n_neurons)
+        rf_block(I, omega, b, dt, theta, reset, spike_on_imag, scheme, u_out, v_out, z_out, start, stop)
 
 
 def rf_reference(I, omega, b, dt, theta=1.0, reset="none", spike_on="real", scheme="euler"):

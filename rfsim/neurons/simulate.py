@@ -50,7 +50,7 @@ from rfsim.neurons.hrf import (
     hrf_kernel,
     p_h_omega,
 )
-from rfsim.neurons.rf import NEURON_BLOCK, RESET_CODES, SCHEME_CODES, rf_block, rf_kernel
+from rfsim.neurons.rf import NEURON_BLOCK, RESET_CODES, SCHEME_CODES, neuron_block_size, rf_block, rf_kernel
 from rfsim.stability import b_offset_interval, check_b_offset, check_dt, check_omega, p_omega
 
 MODELS = ("rf", "brf", "hrf", "bhrf", "alif", "li")
@@ -224,7 +224,10 @@ def _harmonic_divergence(omega, b, dt, order):
 
 
 def _spike_times(z, dt):
-    return tuple(np.flatnonzero(z[:, k]) * dt for k in range(z.shape[1]))
+    """Return one array of spike times [s] per neuron of a (T, N) spike array."""
+    neurons, steps = np.nonzero(z.T)
+    counts = np.bincount(neurons, minlength=z.shape[1])
+    return tuple(np.split(steps * dt, np.cumsum(counts)[:-1]))
 
 
 def _previous(q):
@@ -243,19 +246,21 @@ def _launch(kernel, block, n_neurons, *args):
     if n_neurons <= NEURON_BLOCK:
         block(*args, 0, n_neurons)
     else:
-        kernel(*args)
+        kernel(*args, neuron_block_size(n_neurons))
 
 
 def _run_rf(current, omega, b_offset, dt, theta, options):
     b = -b_offset
-    u_re, u_im, z = (np.zeros(current.shape) for _ in range(3))
+    # The kernel writes Re u and Im u straight into the complex trace.
+    u = np.zeros(current.shape, dtype=complex)
+    z = np.zeros(current.shape)
     _launch(
         rf_kernel, rf_block, current.shape[1],
         current, omega, b, dt, theta, RESET_CODES[options["reset"]], options["spike_on"] == "imag",
-        SCHEME_CODES[options["scheme"]], u_re, u_im, z,
+        SCHEME_CODES[options["scheme"]], u.real, u.imag, z,
     )
     b = np.broadcast_to(b, z.shape).copy()
-    return dict(u=u_re + 1j * u_im, v=u_im, z=z, b=b, threshold=np.full(z.shape, theta))
+    return dict(u=u, v=u.imag, z=z, b=b, threshold=np.full(z.shape, theta))
 
 
 def _run_brf(current, omega, b_offset, dt, theta, gamma, options):
@@ -263,14 +268,15 @@ def _run_brf(current, omega, b_offset, dt, theta, gamma, options):
         options["use_boundary"], options["use_refractory"], options["use_smooth_reset"]
     )
     p = np.atleast_1d(p_omega(omega, dt)) if use_boundary else np.zeros_like(omega)
-    u_re, u_im, q, z, b = (np.zeros(current.shape) for _ in range(5))
+    u = np.zeros(current.shape, dtype=complex)
+    q, z, b = (np.zeros(current.shape) for _ in range(3))
     _launch(
         brf_kernel, brf_block, current.shape[1],
         current, omega, p, b_offset, dt, theta, gamma, use_boundary, use_refractory, use_smooth_reset,
-        u_re, u_im, q, z, b,
+        u.real, u.imag, q, z, b,
     )
     threshold = theta + (_previous(q) if use_refractory else np.zeros_like(q))
-    return dict(u=u_re + 1j * u_im, v=u_im, q=q, z=z, b=b, threshold=threshold)
+    return dict(u=u, v=u.imag, q=q, z=z, b=b, threshold=threshold)
 
 
 def _run_hrf(current, omega, b_offset, dt, theta, options):
