@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from rfsim.errors import RFSimError
 from rfsim.neurons.plot import save_figure
 
-__all__ = ["landscape_figure", "save_figure"]
+__all__ = ["landscape_figure", "omega_scatter_figure", "raster_figure", "save_figure", "spectrum_figure"]
 
 
 # --- loss landscape ---
@@ -101,6 +101,180 @@ def landscape_figure(grid=None, curve=None, *, metric="loss", axis_labels=None, 
         axes.set_ylabel(value_label)
         axes.set_title(f"{metric} along the interpolation")
 
+    if title is not None:
+        figure.suptitle(title)
+    return figure
+
+
+# --- parameter analysis ---
+
+
+def _draw_omega_b(axes, scatter):
+    """Draw the neurons in the (omega, b_c) plane with the convergence region."""
+    grid = scatter.grid_omega
+    points = [points for points in (scatter.init, scatter.trained) if points is not None]
+    b_values = np.concatenate([points.b_c[np.isfinite(points.b_c)] for points in points] + [scatter.grid_b_zero])
+    top = max(float(np.nanmax(b_values)), float(np.nanmax(scatter.grid_b_upper)))
+    bottom = float(np.nanmin(b_values))
+    margin = 0.1 * max(top - bottom, 1.0)
+    # The lower root lies far below the neurons (about -2/dt); it is drawn where it enters the view.
+    floor = bottom - margin
+
+    upper_name = "divergence boundary p(omega)" if scatter.model in ("brf", "rf") else "upper root"
+    axes.fill_between(grid, np.maximum(scatter.grid_b_lower, floor - margin), scatter.grid_b_upper, color="C2",
+                      alpha=0.12, linewidth=0, label="convergent region")
+    axes.plot(grid, scatter.grid_b_upper, color="C2", linewidth=1.4, label=upper_name)
+    axes.plot(grid, scatter.grid_b_lower, color="C2", linewidth=1.2, linestyle="--", label="lower root")
+    if scatter.model == "bhrf":
+        axes.plot(grid, scatter.grid_b_zero, color="0.4", linewidth=1.0, linestyle=":",
+                  label="b' = 0: (dt/2) omega^2")
+    if scatter.init is not None:
+        axes.scatter(scatter.init.omega, scatter.init.b_c, s=14, color="0.55", marker="o",
+                     label=f"{scatter.init_label} ({scatter.init.omega.size} neurons)")
+    axes.scatter(scatter.trained.omega, scatter.trained.b_c, s=16, color="C0", marker="o",
+                 label=f"{scatter.trained_label} ({scatter.trained.n_outside} outside the region)")
+    axes.set_ylim(floor, top + margin)
+    axes.set_xlim(0.0, float(grid[-1]))
+    axes.set_xlabel("omega [rad/s]")
+    axes.set_ylabel("b_c at q = 0 [1/s]")
+    axes.set_title(f"{scatter.model.upper()} neurons, dt = {scatter.dt:g} s")
+    axes.legend(loc="lower left", fontsize="x-small")
+
+
+def _draw_omega_histograms(axes, scatter, spectrum=None):
+    """Draw step histograms of omega before and after training, with the dataset's peaks."""
+    edges = scatter.hist_edges
+    if scatter.hist_init is not None:
+        axes.stairs(scatter.hist_init, edges, color="0.55", linewidth=1.4, label=scatter.init_label)
+    axes.stairs(scatter.hist_trained, edges, color="C0", linewidth=1.6, label=scatter.trained_label)
+    if spectrum is not None:
+        for index, peak in enumerate(spectrum.peak_omega):
+            axes.axvline(peak, color="C3", linestyle=":", linewidth=1.0,
+                         label="dominant frequencies of the data" if index == 0 else None)
+    axes.set_xlabel("omega [rad/s]")
+    axes.set_ylabel("neurons per bin")
+    axes.set_title("omega before and after training")
+    axes.legend(loc="upper right", fontsize="x-small")
+
+
+def _draw_spectrum(axes, spectrum, omega=None, omega_label="learned omega"):
+    """Draw a dataset's power spectrum with its peaks and, on a second axis, a histogram of omega."""
+    shown = (spectrum.omega > 0) & (spectrum.omega <= spectrum.omega_max)
+    axes.semilogy(spectrum.omega[shown], spectrum.power[shown], color="0.3", linewidth=1.0, label="power")
+    axes.semilogy(spectrum.peak_omega, spectrum.peak_power, linestyle="none", marker="v", color="C3",
+                  label="dominant frequencies")
+    axes.set_xlabel("angular frequency [rad/s]")
+    axes.set_ylabel("mean |rfft(x)|^2 per channel")
+    axes.set_title(f"input spectrum (dt = {spectrum.dt:g} s, {spectrum.n_sequences} sequences)")
+    handles, labels = axes.get_legend_handles_labels()
+    if omega is not None and np.size(omega):
+        counts = axes.twinx()
+        top = spectrum.omega_max
+        edges = np.linspace(0.0, top, 41)
+        counts.hist(np.clip(omega, 0.0, top), bins=edges, color="C0", alpha=0.35, label=omega_label)
+        counts.set_ylabel("neurons per bin")
+        extra_handles, extra_labels = counts.get_legend_handles_labels()
+        handles, labels = handles + extra_handles, labels + extra_labels
+    axes.legend(handles, labels, loc="upper right", fontsize="x-small")
+
+
+def omega_scatter_figure(scatter, spectrum=None, title=None):
+    """Build the parameter figure: omega against b_c, histograms of omega and the input spectrum.
+
+    Parameters
+    ----------
+    scatter : OmegaScatter
+        From ``rfsim.analysis.parameters.omega_b_scatter``.
+    spectrum : DatasetSpectrum, optional
+        From ``dominant_frequencies``; adds its peaks to the histograms and a third
+        panel with the spectrum and the learned omega.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n_panels = 3 if spectrum is not None else 2
+    figure = Figure(figsize=(5.0 * n_panels, 4.4), layout="constrained")
+    _draw_omega_b(figure.add_subplot(1, n_panels, 1), scatter)
+    _draw_omega_histograms(figure.add_subplot(1, n_panels, 2), scatter, spectrum)
+    if spectrum is not None:
+        _draw_spectrum(figure.add_subplot(1, n_panels, 3), spectrum, scatter.trained.omega)
+    if title is not None:
+        figure.suptitle(title)
+    return figure
+
+
+def spectrum_figure(spectrum, omega=None, omega_label="learned omega", title=None):
+    """Build a figure of a dataset's power spectrum, its peaks and an optional histogram of omega [rad/s]."""
+    figure = Figure(figsize=(6.4, 4.4), layout="constrained")
+    _draw_spectrum(figure.add_subplot(), spectrum, omega, omega_label)
+    if title is not None:
+        figure.suptitle(title)
+    return figure
+
+
+def raster_figure(raster, show_input=True, show_output=True, title=None):
+    """Build a raster plot of the hidden spikes of one sequence, neurons sorted by omega or tau_mem.
+
+    Parameters
+    ----------
+    raster : SpikeRaster
+        From ``rfsim.analysis.parameters.hidden_raster``.
+    show_input : bool
+        Add a panel of the input above the raster.
+    show_output : bool
+        Add a panel of the readout below it, with the predicted class and the label.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    heights = ([1.0] if show_input else []) + [3.0] + ([1.2] if show_output else [])
+    figure = Figure(figsize=(9.0, 1.6 * sum(heights) + 0.6), layout="constrained")
+    panels = figure.subplots(len(heights), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": heights})
+    panels = list(panels[:, 0])
+    n_steps, n_hidden = raster.spikes.shape
+    steps = np.arange(n_steps)
+    time_label = f"time step (dt = {raster.dt:g} s)" if raster.model != "alif" else "time step"
+
+    if show_input:
+        axes = panels.pop(0)
+        for channel in range(raster.inputs.shape[1]):
+            active = np.flatnonzero(raster.inputs[:, channel])
+            axes.vlines(active, channel + 0.6, channel + 1.4, color="0.3", linewidth=0.6)
+        axes.set_ylim(0.4, raster.inputs.shape[1] + 0.6)
+        axes.set_ylabel("input\nchannel")
+
+    axes = panels.pop(0)
+    times, neurons = np.nonzero(raster.spikes)
+    axes.scatter(times, neurons, s=2.0, marker="|", color="k", linewidths=0.6)
+    axes.set_ylim(-0.5, n_hidden - 0.5)
+    unit = "rad/s" if raster.sort_by == "omega" else "steps"
+    ticks = np.unique(np.linspace(0, n_hidden - 1, min(n_hidden, 6)).round().astype(int))
+    axes.set_yticks(ticks, [f"{raster.sort_values[tick]:.3g}" for tick in ticks])
+    axes.set_ylabel(f"neurons by {raster.sort_by} [{unit}]")
+    axes.set_title(f"hidden spikes of one sequence ({raster.spike_count} spikes, {n_hidden} {raster.model.upper()} "
+                   "neurons)", fontsize="medium")
+
+    if show_output:
+        axes = panels.pop(0)
+        for index in range(raster.outputs.shape[1]):
+            axes.plot(steps, raster.outputs[:, index], linewidth=0.9, label=f"class {index}")
+        axes.set_ylabel("readout o_t")
+        label = raster.label
+        if label is not None:
+            if np.ndim(label) == 1:
+                agree = 100.0 * np.mean(raster.prediction == np.asarray(label))
+                note = f"argmax matches the label at {agree:.1f} % of steps"
+            else:
+                note = f"label {int(label)}, argmax of the mean readout {int(np.argmax(raster.outputs.mean(0)))}"
+            axes.set_title(note, fontsize="small")
+        axes.legend(loc="upper right", fontsize="xx-small", ncol=min(raster.outputs.shape[1], 6))
+    axes.set_xlabel(time_label)
     if title is not None:
         figure.suptitle(title)
     return figure
