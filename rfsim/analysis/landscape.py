@@ -908,11 +908,13 @@ def network_landscape(checkpoint, *, grid=21, span=1.0, plane="weights", vectors
     if with_grid:
         if directions is None:
             chosen = make_directions(loaded.params, seed=seed, plane=plane, vectors=vectors, mask=loaded.mask)
-        elif isinstance(directions, Directions):
-            check_directions_fit(directions, loaded.params)
-            chosen = directions
         else:
-            chosen = load_directions(directions, loaded.params)
+            chosen = directions if isinstance(directions, Directions) else load_directions(directions)
+            check_directions_fit(chosen, loaded.params)
+            if chosen.reference_digest != parameter_digest(loaded.params):
+                warnings.warn(f"the directions were normalised for other parameter values than those of "
+                              f"{loaded.path.name}, so their filter norms do not match it", RFSimWarning,
+                              stacklevel=2)
         stage = None if progress is None else (lambda done, total: progress("grid", done, total))
         result_grid = landscape_2d(evaluate, loaded.params, chosen, alpha, alpha, workers=workers, progress=stage)
 
