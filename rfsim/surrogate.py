@@ -33,8 +33,10 @@ takes:
     exactly zero for |s| >= 1.
 
 The Numba scalar ``surrogate_derivative`` takes an integer code (``SURROGATE_CODES``)
-and is what the engine's kernels call; ``surrogate_grad`` is its vectorised NumPy
-twin, written from the equations above.
+and reproduces the authors' float64 values bit for bit. ``surrogate_derivative_row``
+evaluates a whole row of neurons with a branch-free exponential that the compiler
+vectorises (within 1 ulp of ``math.exp``); the engine's backward sweep calls it.
+``surrogate_grad`` is the NumPy twin, written from the equations above.
 """
 
 import math
@@ -66,6 +68,7 @@ _NARROW_NORM = 1.0 / (_SIGMA_NARROW * math.sqrt(2.0 * math.pi))
 _WIDE_NORM = 1.0 / (_SIGMA_WIDE * math.sqrt(2.0 * math.pi))
 _NARROW_TWO_VAR = 2.0 * _SIGMA_NARROW**2
 _WIDE_TWO_VAR = 2.0 * _SIGMA_WIDE**2
+assert _WIDE_TWO_VAR == 36.0 * _NARROW_TWO_VAR  # the row version relies on exp(-2 s^2) = exp(-s^2/18)^36
 
 
 def surrogate_code(name):
@@ -78,19 +81,105 @@ def surrogate_code(name):
 @njit
 def surrogate_derivative(code, s):
     """Return g(s) [float64] of the surrogate with integer ``code`` (see the module docstring)."""
-    s = float(s)
+    x = np.float64(s)
     if code == 0:
-        narrow = _NARROW_NORM * math.exp(-(s * s) / _NARROW_TWO_VAR)
-        wide = _WIDE_NORM * math.exp(-(s * s) / _WIDE_TWO_VAR)
+        narrow = _NARROW_NORM * math.exp(-(x * x) / _NARROW_TWO_VAR)
+        wide = _WIDE_NORM * math.exp(-(x * x) / _WIDE_TWO_VAR)
         return (_NARROW_WEIGHT * narrow - _WIDE_WEIGHT * wide) * _GAMMA
     if code == 1:
-        narrow = math.exp(-(s * s) / _NARROW_TWO_VAR)
-        wide = math.exp(-(s * s) / _WIDE_TWO_VAR)
+        narrow = math.exp(-(x * x) / _NARROW_TWO_VAR)
+        wide = math.exp(-(x * x) / _WIDE_TWO_VAR)
         return _NARROW_WEIGHT * narrow - _WIDE_WEIGHT * wide
     if code == 2:
-        denominator = 1.0 + FAST_SIGMOID_SLOPE * abs(s)
+        denominator = 1.0 + FAST_SIGMOID_SLOPE * abs(x)
         return 1.0 / (denominator * denominator)
-    return max(0.0, 1.0 - abs(s))
+    return max(0.0, 1.0 - abs(x))
+
+
+_LOG2E = 1.4426950408889634
+_LN2_HIGH = 6.93147180369123816490e-01
+_LN2_LOW = 1.90821492927058770002e-10
+_ROUNDING_SHIFT = 6755399441055744.0
+_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
+_E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9, _E10, _E11, _E12, _E13 = _EXP_TAYLOR
+
+
+@njit(fastmath={"contract"})
+def exp_row(values, bits):
+    """Replace every entry of the float64 array ``values`` by its exponential, in place.
+
+    exp(x) = 2^n exp(r) with n = round(x / ln 2), r = x - n ln 2 (two-part ln 2, so r
+    is exact) and a degree-13 Taylor polynomial for exp(r), |r| <= ln(2)/2, whose
+    truncation error is below 1e-17 relative. 2^n is built from its bits in the int64
+    scratch ``bits`` (same length). Arguments are clamped to [-708, 709], so results
+    below 3.3e-308 are not subnormal but 3.3e-308; NaN stays NaN. Max error: 1 ulp
+    (the Horner steps may be fused into FMA instructions, which only makes them exact).
+    """
+    scale = bits.view(np.float64)
+    for i in range(values.shape[0]):
+        x = values[i]
+        x = -708.0 if x < -708.0 else x
+        x = 709.0 if x > 709.0 else x
+
+        # n = round(x / ln 2) by the add-and-subtract trick, valid while |n| < 2^51.
+        n = (x * _LOG2E + _ROUNDING_SHIFT) - _ROUNDING_SHIFT
+        r = (x - n * _LN2_HIGH) - n * _LN2_LOW
+
+        p = _E13
+        p = p * r + _E12
+        p = p * r + _E11
+        p = p * r + _E10
+        p = p * r + _E9
+        p = p * r + _E8
+        p = p * r + _E7
+        p = p * r + _E6
+        p = p * r + _E5
+        p = p * r + _E4
+        p = p * r + _E3
+        p = p * r + _E2
+        p = p * r + _E1
+        p = p * r + _E0
+        values[i] = p
+        bits[i] = (np.int64(n) + 1023) << 52
+    for i in range(values.shape[0]):
+        values[i] *= scale[i]
+
+
+@njit
+def surrogate_derivative_row(code, s, out, work, bits):
+    """Write g(s[i]) (float64) of the surrogate with integer ``code`` into ``out[i]`` for every i.
+
+    ``work`` (float64) and ``bits`` (int64) are scratch arrays at least as long as ``s``.
+    The narrow Gaussian is the 36th power of the wide one, exp(-2 s^2) = exp(-s^2/18)^36,
+    so one exponential per entry suffices. The result agrees with ``surrogate_derivative``
+    to 1e-14 absolute (the peak g(0) is 0.44 or 0.85); the relative error grows only
+    near the zero crossings of g, where the two Gaussians cancel.
+    """
+    n = s.shape[0]
+    if code == 0 or code == 1:
+        for i in range(n):
+            work[i] = -(np.float64(s[i]) * np.float64(s[i])) / _WIDE_TWO_VAR
+        exp_row(work[:n], bits[:n])
+        for i in range(n):
+            wide = work[i]
+            power_4 = (wide * wide) * (wide * wide)
+            power_32 = power_4 * power_4
+            power_32 = power_32 * power_32
+            power_32 = power_32 * power_32
+            out[i] = power_32 * power_4
+        if code == 0:
+            for i in range(n):
+                out[i] = (_NARROW_WEIGHT * (_NARROW_NORM * out[i]) - _WIDE_WEIGHT * (_WIDE_NORM * work[i])) * _GAMMA
+        else:
+            for i in range(n):
+                out[i] = _NARROW_WEIGHT * out[i] - _WIDE_WEIGHT * work[i]
+    elif code == 2:
+        for i in range(n):
+            denominator = 1.0 + FAST_SIGMOID_SLOPE * abs(np.float64(s[i]))
+            out[i] = 1.0 / (denominator * denominator)
+    else:
+        for i in range(n):
+            out[i] = max(0.0, 1.0 - abs(np.float64(s[i])))
 
 
 def heaviside(s):

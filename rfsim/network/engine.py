@@ -375,7 +375,7 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, outputs,
             outputs, losses, spikes, record, record_z,
             buffers["hist"], buffers["z_hist"], buffers["out_hist"], buffers["d_hist"], buffers["drive"],
             buffers["adj"], buffers["z_bar"], buffers["drive_bar"], buffers["z_rec"], buffers["out_bar"],
-            buffers["loss_bar"],
+            buffers["loss_bar"], buffers["scratch"], buffers["bits"],
             grads["g_w_in_t"], grads["g_w_rec_t"], grads["g_bias_h"], grads["g_cell"], grads["g_w_out_t"],
             grads["g_bias_o"], grads["g_alpha_o"],
         )

@@ -74,15 +74,17 @@ def _cell_forward(model, reset, drive, prev, z_prev, new, z_new, cell, consts):
 
 @njit
 def _cell_backward(model, reset, zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts,
-                   surrogate):
+                   surrogate, scratch, bits):
     if model == MODEL_BRF:
-        brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
+        brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits)
     elif model == MODEL_RF:
-        rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset)
+        rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset,
+                        scratch, bits)
     elif model == MODEL_BHRF:
-        bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
+        bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits)
     else:
-        alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate)
+        alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate,
+                          scratch, bits)
 
 
 @njit
@@ -118,7 +120,7 @@ def _run_group(
     w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z,
-    hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar,
+    hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     model, reset, surrogate = options[0], options[1], options[2]
@@ -193,7 +195,7 @@ def _run_group(
 
             # Neuron step, then the weights of the drive I_t = W [x_t; z_{t-1}] + b_h.
             _cell_backward(model, reset, z_bar[r], hist[k, r], z_hist[k, r], hist[k + 1, r], z_hist[k + 1, r],
-                           adj[r], drive_bar[r], cell, g_cell[local], consts, surrogate)
+                           adj[r], drive_bar[r], cell, g_cell[local], consts, surrogate, scratch, bits)
             weight_grad_row(drive_bar[r], x[t, b], z_hist[k, r], g_w_in_t[local], g_w_rec_t[local],
                             g_bias_h[local], event_driven)
 
@@ -208,7 +210,7 @@ def run_window(
     w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z,
-    hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar,
+    hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
@@ -229,6 +231,7 @@ def run_window(
                 outputs, losses, spikes, record, record_z,
                 hist[worker], z_hist[worker], out_hist[worker], d_hist[worker], drive[worker], adj[worker],
                 z_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
+                scratch[worker], bits[worker],
                 g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
             )
 
@@ -248,6 +251,8 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_hidden, n_out, dtype
         z_rec=np.empty((n_workers, 4, n_hidden), dtype),
         out_bar=np.empty((n_workers, 4, n_out), dtype),
         loss_bar=np.empty((n_workers, n_out), dtype),
+        scratch=np.empty((n_workers, 3, n_hidden), np.float64),
+        bits=np.empty((n_workers, n_hidden), np.int64),
     )
 
 
@@ -256,7 +261,7 @@ def worker_buffer_bytes(n_window, n_slots, n_hidden, n_out, itemsize, backward):
     n_time = n_window + 1 if backward else 2
     per_step = 4 * (n_slots * n_hidden * itemsize + n_hidden + n_out * itemsize)
     d_steps = n_window if backward else 1
-    fixed = 4 * (N_ADJOINTS + 4) * n_hidden * itemsize + 5 * n_out * itemsize
+    fixed = 4 * (N_ADJOINTS + 4) * n_hidden * itemsize + 5 * n_out * itemsize + 4 * n_hidden * 8
     return n_time * per_step + d_steps * 4 * n_out * itemsize + fixed
 
 

@@ -19,6 +19,8 @@ visit the rows in the same order, so for finite weights they return the same bit
 
 import math
 
+import numpy as np
+
 from rfsim._numba import FASTMATH, njit
 
 DT, TWO_DT, THETA, GAMMA, ALIF_THETA, ALIF_BETA, ONE, ZERO = range(8)
@@ -155,7 +157,7 @@ def log_softmax_parts(o):
     peak = -math.inf
     for c in range(o.shape[0]):
         if o[c] > peak:
-            peak = float(o[c])
+            peak = np.float64(o[c])
     total = 0.0
     for c in range(o.shape[0]):
         total += math.exp(o[c] - peak)

@@ -39,7 +39,7 @@ for BHRF; the engine turns them into raw-parameter gradients.
 
 from rfsim._numba import njit
 from rfsim.network.kernels_common import DT, GAMMA, ONE, THETA, TWO_DT, ZERO
-from rfsim.surrogate import surrogate_derivative
+from rfsim.surrogate import surrogate_derivative_row
 
 U, V, Q = 0, 1, 2
 """State slots of the RF-type neurons (RF: u~ and v~ before the reset)."""
@@ -79,20 +79,25 @@ def brf_forward_row(drive, prev, new, z_new, cell, consts):
 
 
 @njit
-def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
+def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits):
     """Back-propagate one BRF step of one sequence (see the module docstring for the layouts).
 
-    ``zbar`` is the adjoint of z_t from the readout and the next step's drive.
+    ``zbar`` is the adjoint of z_t from the readout and the next step's drive;
+    ``scratch`` (3, H) float64 and ``bits`` (H,) int64 are work space.
     """
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
     omega, b_base = cell[0], cell[1]
-    for i in range(zbar.shape[0]):
+    n_hidden = zbar.shape[0]
+    for i in range(n_hidden):
+        scratch[0, i] = (new[U, i] - theta) - prev[Q, i]
+    surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
+
+    for i in range(n_hidden):
         u, v, q = prev[U, i], prev[V, i], prev[Q, i]
 
         # Spike: q_t = gamma q_{t-1} + z_t adds q_t's adjoint to z_t's; s_t passes it on.
         z_bar = zbar[i] + adj[Q_BAR, i]
-        s = (new[U, i] - theta) - q
-        s_bar = z_bar * adj.dtype.type(surrogate_derivative(surrogate, s))
+        s_bar = z_bar * adj.dtype.type(scratch[1, i])
         u_bar = adj[U_BAR, i] + s_bar
         v_bar = adj[V_BAR, i]
         q_bar = adj[Q_BAR, i] * gamma - s_bar
@@ -147,11 +152,17 @@ def rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset):
 
 
 @njit
-def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset):
+def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset,
+                    scratch, bits):
     """Back-propagate one RF step of one sequence, including its reset."""
     dt, theta = consts[DT], consts[THETA]
     omega, b = cell[0], cell[1]
-    for i in range(zbar.shape[0]):
+    n_hidden = zbar.shape[0]
+    for i in range(n_hidden):
+        scratch[0, i] = new[U, i] - theta
+    surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
+
+    for i in range(n_hidden):
         u, v = rf_after_reset(prev[U, i], prev[V, i], z_prev[i] != 0, reset, consts)
         u_bar, v_bar = adj[U_BAR, i], adj[V_BAR, i]
         z_bar = zbar[i]
@@ -166,8 +177,7 @@ def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_g
                 v_bar = consts[ZERO]
 
         # Spike z_t = H(u~_t - theta).
-        s = new[U, i] - theta
-        u_bar = u_bar + z_bar * adj.dtype.type(surrogate_derivative(surrogate, s))
+        u_bar = u_bar + z_bar * adj.dtype.type(scratch[1, i])
 
         # Euler step: adjoints of b, omega, I_t and the previous post-reset u, v.
         decay = consts[ONE] + b[i] * dt
@@ -208,17 +218,21 @@ def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
 
 
 @njit
-def bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
+def bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits):
     """Back-propagate one BHRF step of one sequence."""
     dt, two_dt, theta, gamma = consts[DT], consts[TWO_DT], consts[THETA], consts[GAMMA]
     omega_sq, b_base = cell[0], cell[1]
-    for i in range(zbar.shape[0]):
+    n_hidden = zbar.shape[0]
+    for i in range(n_hidden):
+        scratch[0, i] = (new[U, i] - theta) - prev[Q, i]
+    surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
+
+    for i in range(n_hidden):
         u, q = prev[U, i], prev[Q, i]
 
         # Spike, with q_t's adjoint added to z_t's.
         z_bar = zbar[i] + adj[Q_BAR, i]
-        s = (new[U, i] - theta) - q
-        s_bar = z_bar * adj.dtype.type(surrogate_derivative(surrogate, s))
+        s_bar = z_bar * adj.dtype.type(scratch[1, i])
         u_bar = adj[U_BAR, i] + s_bar
         q_bar = adj[Q_BAR, i] * gamma - s_bar
 

@@ -1,0 +1,311 @@
+"""Properties of the BPTT engine: truncation, event-driven path, pruning, determinism, memory.
+
+The gradients themselves are checked against the authors' traces
+(``test_network_golden.py``) and against autograd (``test_network_autograd.py``).
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from rfsim.errors import RFSimError
+from rfsim.network import (
+    RSNNConfig,
+    estimate_memory_bytes,
+    forward,
+    init_params,
+    make_pruning_mask,
+    train_step_tbptt,
+    value_and_grad,
+)
+
+VARIANTS = [("brf", "none"), ("rf", "none"), ("rf", "soft"), ("rf", "hard"), ("bhrf", "none"), ("alif", "none")]
+INPUT_SCALE = {"brf": 150.0, "rf": 30.0, "bhrf": 300.0, "alif": 5.0}
+
+
+def make_case(model="brf", reset="none", n_steps=40, batch=6, seed=0, **overrides):
+    """A small network with sparse signed input that makes a few percent of neurons spike."""
+    fields = dict(model=model, rf_reset=reset, n_in=3, n_hidden=7, n_out=3, hidden_bias=model == "alif")
+    fields.update(overrides)
+    config = RSNNConfig(**fields)
+    rng = np.random.default_rng(seed)
+    params = init_params(config, rng)
+    pattern = rng.choice([-1.0, 0.0, 1.0], size=(n_steps, batch, config.n_in), p=[0.15, 0.7, 0.15])
+    x = INPUT_SCALE[model] * pattern
+    if config.loss == "sequence":
+        targets = rng.integers(0, config.n_out, (n_steps, batch))
+    else:
+        targets = rng.integers(0, config.n_out, batch)
+    return config, params, x, targets
+
+
+def assert_grads_identical(grads, expected):
+    assert set(grads) == set(expected)
+    for key in expected:
+        np.testing.assert_array_equal(grads[key], expected[key], err_msg=key)
+
+
+@pytest.mark.parametrize("model,reset", VARIANTS)
+def test_case_spikes_but_not_saturated(model, reset):
+    # The other tests are only meaningful if the networks spike sometimes.
+    config, params, x, _ = make_case(model, reset)
+    result = forward(config, params, x)
+    rate = result.spike_count / (x.shape[0] * x.shape[1] * config.n_hidden)
+    assert 0.01 < rate < 0.5
+
+
+@pytest.mark.parametrize("model,reset", VARIANTS)
+def test_tbptt_full_window_equals_bptt(model, reset):
+    config, params, x, targets = make_case(model, reset, loss_offset=3)
+    full, full_grads = value_and_grad(config, params, x, targets)
+    for window in (x.shape[0], x.shape[0] + 5):
+        truncated, grads = value_and_grad(config, params, x, targets, tbptt_window=window)
+        assert truncated.loss_sum == full.loss_sum
+        assert_grads_identical(grads, full_grads)
+
+
+@pytest.mark.parametrize("model,reset", VARIANTS)
+def test_tbptt_changes_gradient_not_values(model, reset):
+    # Truncation cuts gradients at window starts; the forward values are unchanged.
+    config, params, x, targets = make_case(model, reset)
+    full, full_grads = value_and_grad(config, params, x, targets)
+    truncated, grads = value_and_grad(config, params, x, targets, tbptt_window=7)
+    assert truncated.loss_sum == full.loss_sum
+    assert truncated.spike_count == full.spike_count
+    np.testing.assert_array_equal(truncated.outputs, full.outputs)
+    assert not np.allclose(grads["hidden.linear.weight"], full_grads["hidden.linear.weight"], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("model,reset", VARIANTS)
+def test_event_driven_equals_dense(model, reset):
+    config, params, x, targets = make_case(model, reset, output_bias=True)
+    event, event_grads = value_and_grad(dataclasses.replace(config, event_driven=True), params, x, targets)
+    dense, dense_grads = value_and_grad(dataclasses.replace(config, event_driven=False), params, x, targets)
+    assert event.loss_sum == dense.loss_sum
+    assert event.spike_count == dense.spike_count
+    np.testing.assert_array_equal(event.outputs, dense.outputs)
+    assert_grads_identical(event_grads, dense_grads)
+
+
+@pytest.mark.parametrize("model,reset", VARIANTS)
+def test_pruned_weights_get_zero_gradient(model, reset):
+    config, params, x, targets = make_case(model, reset)
+    mask = make_pruning_mask(config.n_hidden, 0.5, np.random.default_rng(3))
+    assert 0 < mask.sum() < mask.size
+    _, grads = value_and_grad(config, params, x, targets, mask=mask)
+    recurrent = grads["hidden.linear.weight"][:, config.n_in:]
+    assert np.all(recurrent[mask == 0] == 0.0)
+    assert np.any(recurrent[mask == 1] != 0.0)
+
+
+def test_pruning_mask_acts_as_zero_weights():
+    # Masking equals zeroing the pruned weights, except for the pruned weights' gradient.
+    config, params, x, targets = make_case("brf")
+    mask = make_pruning_mask(config.n_hidden, 0.4, np.random.default_rng(4))
+    zeroed = dict(params)
+    zeroed["hidden.linear.weight"] = params["hidden.linear.weight"].copy()
+    zeroed["hidden.linear.weight"][:, config.n_in:] *= mask
+
+    masked, masked_grads = value_and_grad(config, params, x, targets, mask=mask)
+    plain, plain_grads = value_and_grad(config, zeroed, x, targets)
+    assert masked.loss_sum == plain.loss_sum
+    np.testing.assert_array_equal(masked.outputs, plain.outputs)
+    kept = np.ones_like(params["hidden.linear.weight"])
+    kept[:, config.n_in:] = mask
+    np.testing.assert_array_equal(masked_grads["hidden.linear.weight"], plain_grads["hidden.linear.weight"] * kept)
+
+
+def test_full_and_recurrent_masks_agree():
+    config, params, x, targets = make_case("bhrf")
+    mask = make_pruning_mask(config.n_hidden, 0.3, np.random.default_rng(5))
+    full = np.ones((config.n_hidden, config.n_in + config.n_hidden))
+    full[:, config.n_in:] = mask
+    _, grads_recurrent = value_and_grad(config, params, x, targets, mask=mask)
+    _, grads_full = value_and_grad(config, params, x, targets, mask=full)
+    assert_grads_identical(grads_recurrent, grads_full)
+
+
+@pytest.mark.parametrize("model,reset", VARIANTS)
+def test_two_runs_identical_bits(model, reset):
+    config, params, x, targets = make_case(model, reset, batch=9)
+    first, first_grads = value_and_grad(config, params, x, targets)
+    second, second_grads = value_and_grad(config, params, x, targets)
+    assert first.loss_sum == second.loss_sum
+    np.testing.assert_array_equal(first.outputs, second.outputs)
+    assert_grads_identical(first_grads, second_grads)
+
+
+@pytest.mark.parametrize("model", ["brf", "alif"])
+def test_thread_count_does_not_change_bits(model):
+    config, params, x, targets = make_case(model, batch=13)
+    one, one_grads = value_and_grad(dataclasses.replace(config, n_threads=1), params, x, targets)
+    two, two_grads = value_and_grad(dataclasses.replace(config, n_threads=2), params, x, targets)
+    assert one.loss_sum == two.loss_sum
+    np.testing.assert_array_equal(one.outputs, two.outputs)
+    assert_grads_identical(one_grads, two_grads)
+
+
+def test_large_batch_runs_in_rounds():
+    # More than 64 groups of 4 sequences: the gradient buffers are summed round by round,
+    # and the result must still equal the sum of the gradients of two halves.
+    config, params, x, targets = make_case("rf", n_steps=12, batch=300, n_hidden=4)
+    result, grads = value_and_grad(config, params, x, targets)
+    half = 148
+    first, first_grads = value_and_grad(config, params, x[:, :half], targets[:, :half])
+    second, second_grads = value_and_grad(config, params, x[:, half:], targets[:, half:])
+    # The loss is a mean over the batch: L = (half L_1 + (B - half) L_2) / B.
+    batch = x.shape[1]
+    expected_loss = (half * first.loss_sum + (batch - half) * second.loss_sum) / batch
+    assert result.loss_sum == pytest.approx(expected_loss, rel=1e-13)
+    assert result.spike_count == first.spike_count + second.spike_count
+    for key in grads:
+        expected = (half * first_grads[key] + (batch - half) * second_grads[key]) / batch
+        np.testing.assert_allclose(grads[key], expected, rtol=1e-12, atol=1e-14 * np.abs(expected).max(),
+                                   err_msg=key)
+
+
+def test_sequence_independent_of_batch_neighbours():
+    # A sequence's outputs do not depend on the other sequences of the batch.
+    config, params, x, _ = make_case("brf", batch=7)
+    together = forward(config, params, x).outputs
+    for b in (0, 3, 6):
+        alone = forward(config, params, x[:, b:b + 1]).outputs
+        np.testing.assert_array_equal(alone[:, 0], together[:, b])
+
+
+@pytest.mark.parametrize("model,reset", VARIANTS)
+def test_forward_matches_value_and_grad(model, reset):
+    config, params, x, targets = make_case(model, reset)
+    recorded = forward(config, params, x, record=True)
+    result, _ = value_and_grad(config, params, x, targets)
+    np.testing.assert_array_equal(recorded.outputs, result.outputs)
+    assert recorded.spike_count == result.spike_count
+    assert recorded.states["z"].sum() == recorded.spike_count
+    np.testing.assert_array_equal(recorded.states["out"], recorded.outputs)
+
+
+def test_single_brf_neuron_golden():
+    # One BRF neuron with input weight 1 and no recurrence, driven by the stored current:
+    # the authors' trace, bit for bit (the drive is I_t * 1.0 exactly).
+    from pathlib import Path
+
+    data = np.load(Path(__file__).parent / "data" / "golden" / "brf_single_neuron.npz")
+    config = RSNNConfig(model="brf", n_in=1, n_hidden=1, n_out=2, dt=float(data["dt"]))
+    params = {
+        "hidden.linear.weight": np.array([[1.0, 0.0]]),
+        "hidden.omega": np.array([float(data["omega"])]),
+        "hidden.b_offset": np.array([float(data["b_offset"])]),
+        "out.linear.weight": np.zeros((2, 1)),
+        "out.tau_mem": np.array([20.0, 20.0]),
+    }
+    result = forward(config, params, data["I"][:, None, None], record=True)
+    for state in ("z", "u", "v", "q"):
+        np.testing.assert_array_equal(result.states[state][:, 0, 0], data[state], err_msg=state)
+
+
+def test_train_step_tbptt_full_window_equals_value_and_grad():
+    config, params, x, targets = make_case("brf")
+    calls = []
+    result = train_step_tbptt(config, params, x, targets, x.shape[0], calls.append)
+    expected, expected_grads = value_and_grad(config, params, x, targets)
+    assert len(calls) == 1
+    assert result.loss_sum == expected.loss_sum
+    assert_grads_identical(calls[0], expected_grads)
+
+
+def test_train_step_tbptt_without_update_sums_to_truncated_gradient():
+    config, params, x, targets = make_case("alif", loss_offset=2)
+    calls = []
+    train_step_tbptt(config, params, x, targets, 9, calls.append)
+    assert len(calls) == 5  # windows [0, 9), [9, 18), [18, 27), [27, 36), [36, 40)
+    _, expected = value_and_grad(config, params, x, targets, tbptt_window=9)
+    for key in expected:
+        total = sum(call[key] for call in calls)
+        np.testing.assert_allclose(total, expected[key], rtol=0, atol=1e-12 * np.abs(expected[key]).max(),
+                                   err_msg=key)
+
+
+def test_train_step_tbptt_updates_between_windows():
+    # Plain gradient descent applied per window: the second window must run with the
+    # parameters updated by the first, so its outputs differ from a run without updates.
+    config, params, x, targets = make_case("brf")
+    params = {key: value.copy() for key, value in params.items()}
+    frozen = {key: value.copy() for key, value in params.items()}
+
+    def sgd(grads):
+        for key, grad in grads.items():
+            params[key] -= 0.05 * grad
+
+    result = train_step_tbptt(config, params, x, targets, 20, sgd)
+    untouched = forward(config, frozen, x).outputs
+    np.testing.assert_array_equal(result.outputs[:20], untouched[:20])
+    assert not np.array_equal(result.outputs[20:], untouched[20:])
+    assert any(not np.array_equal(params[key], frozen[key]) for key in params)
+
+
+def test_train_step_tbptt_label_last_updates_once():
+    config, params, x, targets = make_case("brf", loss="label-last")
+    calls = []
+    result = train_step_tbptt(config, params, x, targets, 15, calls.append)
+    assert len(calls) == 1  # only the last window scores a step
+    expected, _ = value_and_grad(config, params, x, targets)
+    assert result.loss_sum == pytest.approx(expected.loss_sum, rel=1e-13)
+
+
+def test_float32_dtype_throughout():
+    config, params, x, targets = make_case("bhrf", dtype="float32")
+    result, grads = value_and_grad(config, params, x, targets)
+    assert result.outputs.dtype == np.float32
+    for key, grad in grads.items():
+        assert grad.dtype == np.float32, key
+    config64 = dataclasses.replace(config, dtype="float64")
+    params64 = {key: value.astype(np.float64) for key, value in params.items()}
+    result64, _ = value_and_grad(config64, params64, x, targets)
+    assert result.loss_sum == pytest.approx(result64.loss_sum, rel=1e-4)
+
+
+def test_memory_estimate_scales():
+    config = RSNNConfig(model="brf", n_in=1, n_hidden=256, n_out=10, loss="label-last", n_threads=2)
+    smnist = estimate_memory_bytes(config, 784, 256)
+    assert smnist < 1.5e9
+    assert estimate_memory_bytes(config, 1568, 256) > 1.8 * smnist - 2e8
+    assert estimate_memory_bytes(config, 784, 256, tbptt_window=50) < smnist
+    assert estimate_memory_bytes(config, 784, 256, record=True) > 784 * 256 * 256 * 8 * 3
+
+
+def test_memory_limit_raises_with_advice():
+    config, params, x, targets = make_case("brf", memory_limit_bytes=10_000)
+    with pytest.raises(RFSimError, match="tbptt_window"):
+        value_and_grad(config, params, x, targets)
+    with pytest.raises(RFSimError, match="memory_limit"):
+        forward(config, params, x, record=True)
+
+
+@pytest.mark.parametrize("bad_x", [np.zeros((10, 2)), np.zeros((10, 2, 4)), np.zeros((0, 2, 3))])
+def test_bad_input_shape_raises(bad_x):
+    config, params, _, _ = make_case("brf")
+    with pytest.raises(RFSimError, match="x"):
+        forward(config, params, bad_x)
+
+
+def test_missing_or_misshapen_parameter_raises():
+    config, params, x, _ = make_case("brf")
+    missing = {key: value for key, value in params.items() if key != "hidden.omega"}
+    with pytest.raises(RFSimError, match="hidden.omega"):
+        forward(config, missing, x)
+    wrong = dict(params, **{"out.tau_mem": np.ones(5)})
+    with pytest.raises(RFSimError, match="out.tau_mem"):
+        forward(config, wrong, x)
+
+
+def test_bad_mask_and_window_raise():
+    config, params, x, targets = make_case("brf")
+    with pytest.raises(RFSimError, match="mask"):
+        forward(config, params, x, mask=np.ones((3, 3)))
+    with pytest.raises(RFSimError, match="0 and 1"):
+        forward(config, params, x, mask=np.full((7, 7), 0.5))
+    with pytest.raises(RFSimError, match="tbptt_window"):
+        value_and_grad(config, params, x, targets, tbptt_window=0)
+    with pytest.raises(RFSimError, match="apply_update"):
+        train_step_tbptt(config, params, x, targets, 5, None)
