@@ -119,9 +119,9 @@ class OmegaScatter:
     init_label: str = "initial"
 
 
-def _check_rf_family(model, what):
+def _check_rf_family(model, caller):
     if model not in RF_FAMILY:
-        raise RFSimError(f"{what} needs an RF-type network (one of {', '.join(RF_FAMILY)}) with omega and "
+        raise RFSimError(f"{caller} needs an RF-type network (one of {', '.join(RF_FAMILY)}) with omega and "
                          f"b_offset, got model={model!r}; ALIF neurons have tau_mem instead")
 
 

@@ -159,8 +159,8 @@ def _draw_omega_histograms(axes, scatter, spectrum=None):
 
 def _draw_spectrum(axes, spectrum, omega=None, omega_label="learned omega"):
     """Draw a dataset's power spectrum with its peaks and, on a second axis, a histogram of omega."""
-    shown = (spectrum.omega > 0) & (spectrum.omega <= spectrum.omega_max)
-    axes.semilogy(spectrum.omega[shown], spectrum.power[shown], color="0.3", linewidth=1.0, label="power")
+    in_range = (spectrum.omega > 0) & (spectrum.omega <= spectrum.omega_max)
+    axes.semilogy(spectrum.omega[in_range], spectrum.power[in_range], color="0.3", linewidth=1.0, label="power")
     axes.semilogy(spectrum.peak_omega, spectrum.peak_power, linestyle="none", marker="v", color="C3",
                   label="dominant frequencies")
     axes.set_xlabel("angular frequency [rad/s]")
