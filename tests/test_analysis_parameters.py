@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from rfsim.analysis import parameters as analysis
 from rfsim.errors import RFSimError
@@ -63,6 +65,20 @@ def test_p_dt_changes_only_the_boundary_term():
     params = {"hidden.omega": np.array([40.0]), "hidden.b_offset": np.array([1.0])}
     points = analysis.neuron_points("brf", params, 0.005, p_dt=0.01)
     np.testing.assert_allclose(points.b_c, [_p(40.0, 0.01) - 1.0], rtol=1e-14)
+
+
+@given(omega=st.floats(0.01, 100.0), b_offset=st.floats(0.0, 250.0))
+def test_brf_inside_matches_offset_interval(omega, b_offset):
+    """A BRF neuron lies in the region exactly when 0 <= b_offset <= 2*sqrt(1 - (dt*omega)^2)/dt.
+
+    b_c = p(omega) - b_offset >= (-1 - r)/dt is the same as b_offset <= p(omega) + (1 + r)/dt = 2r/dt,
+    and b_c <= p(omega) is the same as b_offset >= 0.
+    """
+    limit = 2.0 * math.sqrt(1.0 - (DT * omega) ** 2) / DT
+    assume(abs(b_offset - limit) > 1e-9 * limit)  # rounding decides the boundary itself
+    points = analysis.neuron_points("brf", {"hidden.omega": np.array([omega]),
+                                            "hidden.b_offset": np.array([b_offset])}, DT)
+    assert bool(points.inside[0]) == (b_offset <= limit)
 
 
 def test_alif_points_raise():
