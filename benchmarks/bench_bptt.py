@@ -12,9 +12,9 @@ update (``rfsim.network.optim.Adam``), as in the authors' training scripts:
   211 steps make one epoch (54 000 / 256).
 
 At initialisation these networks hardly spike, which would flatter an engine that
-skips silent neurons, so the input weights are scaled (by the factor from a fixed list
-whose hidden spike rate on the batch is closest to ``--hidden-rate``, default 5 %)
-before timing. The measured rate is printed.
+skips silent neurons. The input weights are therefore scaled before timing, by the
+factor from a fixed list whose hidden spike rate on the batch is closest to
+``--hidden-rate`` (default 5 %). The measured rate is printed.
 
 Each configuration runs in its own subprocess, so the peak resident memory
 (``ru_maxrss``) reported for it is that configuration's own. The same step is also
@@ -254,6 +254,7 @@ def print_report(summary, rate):
     print(f"BPTT training step (forward + backward + Adam), dtype {summary['dtype']}, "
           f"{summary['numba_threads']} Numba threads, {summary['repeats_engine']} timed repeats after one warm-up step")
     print()
+
     print(f"ECG     BRF 4-36-6,   batch 16,  T=1300 (input spike rate {rate:g} per channel and step, "
           f"input weights x{summary['ecg_input_gain']:g}, hidden spike rate {100 * summary['ecg_hidden_rate']:.1f} %)")
     print(f"  engine step      median {summary['ecg_step_seconds']:.4f} s  "
@@ -265,6 +266,7 @@ def print_report(summary, rate):
     print(f"  NumPy step       {summary['numpy_ecg_step_seconds']:.3f} s  (autograd reference + Adam, 1 BLAS thread), "
           f"ratio {summary['numpy_ratio_ecg']:.1f}x")
     print()
+
     print(f"S-MNIST BRF 1-256-10, batch 256, T=784, label-last, grad-norm clip 1.0 (input weights "
           f"x{summary['smnist_input_gain']:g}, hidden spike rate {100 * summary['smnist_hidden_rate']:.1f} %)")
     print(f"  engine step      median {summary['smnist_step_seconds']:.4f} s  "
@@ -277,6 +279,7 @@ def print_report(summary, rate):
           f"{summary['numpy_smnist_batch']}, scaled linearly to batch 256: "
           f"{summary['numpy_smnist_step_seconds_scaled_to_256']:.2f} s, ratio {summary['numpy_ratio_smnist_scaled']:.1f}x")
     print()
+
     print("Targets: the authors' PyTorch implementation (TorchScript, 2 threads, 2-core machine) takes a median")
     print(f"  {TORCH_ECG_STEP_SECONDS} s per ECG BRF step (about {TORCH_ECG_EPOCH_SECONDS:.0f} s per epoch) and "
           f"{TORCH_SMNIST_STEP_SECONDS} s per S-MNIST step.")

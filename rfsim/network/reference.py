@@ -79,8 +79,8 @@ selects the printed one). The authors' code evaluates p(omega) and the BHRF damp
 with dt_p = 0.01 whatever its dt, which ``boundary_dt=0.01`` reproduces at any dt; the
 default dt_p = dt agrees with it at dt = 0.01 s.
 
-Everything is computed in float64 whatever ``config.dtype`` says, so the reference
-is the accurate side of every comparison.
+Everything is computed in float64, whatever ``config.dtype`` is, so the reference is
+the accurate side of every comparison.
 """
 
 import autograd
