@@ -794,10 +794,19 @@ def landscape(checkpoint_path, task, split, data_dir, grid_points, span, plane, 
         diverged = int(np.count_nonzero(~np.isfinite(grid.loss)))
         if diverged:
             click.echo(f"non-finite loss at {diverged} of {grid.loss.size} points (the network diverged there)")
+        if result.grid_outside is not None:
+            outside = result.grid_outside
+            worst = np.unravel_index(np.argmax(outside), outside.shape)
+            click.echo(f"BRF neurons outside the convergence region (q = 0): {outside[centre]} at the centre, "
+                       f"max {outside[worst]} at ({grid.alpha[worst[0]]:g}, {grid.beta[worst[1]]:g}), "
+                       f"some outside at {np.count_nonzero(outside)} of {outside.size} points")
         click.echo(f"evaluated {grid.loss.size} points in {grid.seconds:.2f} s "
                    f"({grid.seconds / grid.loss.size:.3g} s per point, {grid.workers} worker(s))")
     if result.curve is not None:
         _echo_curve(result.curve, start_path, checkpoint_path)
+        if result.curve_outside is not None:
+            click.echo(f"BRF neurons outside the convergence region (q = 0) along the curve: "
+                       f"max {int(result.curve_outside.max())}")
 
     if save_directions_path is not None:
         analysis.save_directions(result.directions, save_directions_path)

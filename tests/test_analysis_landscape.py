@@ -375,6 +375,40 @@ def test_network_grid_moves_loss(brf_landscape):
     assert np.all(off_centre != grid.centre_loss)
 
 
+def test_count_outside_region_boundaries():
+    dt = 0.01
+    # At omega = 60 rad/s the region is 0 <= b_offset <= 2 sqrt(1 - 0.36) / 0.01 = 160 1/s.
+    omega = np.array([60.0, 60.0, -60.0, 100.0, 150.0, 10.0])
+    b_offset = np.array([160.0, 160.5, -170.0, 0.5, 0.5, 0.0])
+    assert ls.count_outside_region(omega, b_offset, dt) == 4
+    assert ls.count_outside_region(omega[:1], b_offset[:1], dt) == 0
+    assert ls.count_outside_region(omega[3:4], b_offset[3:4], dt) == 1
+
+
+def test_network_counts_outside_region(synthetic_runs, brf_landscape):
+    from rfsim.analysis._checkpoints import load_analysis_checkpoint
+
+    loaded = load_analysis_checkpoint(synthetic_runs["brf"] / "best.npz")
+    expected = ls.count_outside_region(loaded.params["hidden.omega"], loaded.params["hidden.b_offset"], 0.01)
+    assert brf_landscape.grid_outside.shape == (3, 3)
+    assert brf_landscape.grid_outside[1, 1] == expected
+    assert brf_landscape.curve_outside.shape == (5,)
+    assert brf_landscape.curve_outside[3] == expected
+
+    # Far along omega, every neuron with |omega| >= 1/dt = 100 rad/s is counted.
+    far = ls.network_landscape(synthetic_runs["brf"] / "best.npz", grid=3, span=20.0, plane="omega-b",
+                               vectors="elementwise", subset=2)
+    omega = np.abs(loaded.params["hidden.omega"] + 20.0 * far.directions.first["hidden.omega"])
+    assert far.grid_outside[2, 1] >= np.count_nonzero(omega >= 100.0)
+    assert np.count_nonzero(omega >= 100.0) > 0
+
+
+def test_network_outside_only_for_brf(synthetic_runs):
+    for model in ("rf", "alif"):
+        result = ls.network_landscape(synthetic_runs[model] / "best.npz", grid=3, subset=2)
+        assert result.grid_outside is None, model
+
+
 def test_network_independent_of_workers(synthetic_runs):
     path = synthetic_runs["rf"] / "best.npz"
     serial = ls.network_landscape(path, grid=3, span=1.0, seed=2, subset=8, workers=1)
@@ -455,13 +489,14 @@ def test_save_landscape_csv_round_trip(brf_landscape, tmp_path):
     lines = path.read_text().splitlines()
     assert "# seed: 1" in lines
     rows = [line.split(",") for line in lines if not line.startswith("#")]
-    assert rows[0] == ["kind", "alpha", "beta", "loss", "accuracy", "sop"]
+    assert rows[0] == ["kind", "alpha", "beta", "loss", "accuracy", "sop", "outside"]
     grid_rows = [row for row in rows[1:] if row[0] == "grid"]
     curve_rows = [row for row in rows[1:] if row[0] == "interpolation"]
     assert len(grid_rows) == 9
     assert len(curve_rows) == 5
     np.testing.assert_array_equal([float(row[3]) for row in grid_rows], brf_landscape.grid.loss.ravel())
     np.testing.assert_array_equal([float(row[3]) for row in curve_rows], brf_landscape.curve.loss)
+    np.testing.assert_array_equal([int(row[6]) for row in grid_rows], brf_landscape.grid_outside.ravel())
 
 
 def test_save_landscape_rejects_suffix(brf_landscape, tmp_path):

@@ -37,6 +37,7 @@ def test_landscape_prints_summary(brf_run, first_run):
     assert "grid: 3 x 3 points, alpha and beta from -0.5 to 0.5, plane weights, vectors filter, directions seed 7" \
         in result.output
     assert "loss over the grid: min" in result.output
+    assert "BRF neurons outside the convergence region (q = 0):" in result.output
     assert "interpolation from" in result.output
     assert f"at a = 1: {evaluated.loss:.6g}" in result.output
 

@@ -50,6 +50,13 @@ norms are those of the masked trained weights, which the network actually uses.
 The engine applies ``abs()`` to omega, b_offset and the time constants, so a
 raw value that a direction moves through zero acts as its magnitude.
 
+A step can carry BRF neurons out of the convergence region of their core
+dynamics (q = 0): 0 <= |b_offset| <= 2 sqrt(1 - (dt omega)^2) / dt with
+|omega| dt < 1. Beyond omega = 1/dt the boundary p(omega) is undefined, the
+neuron's state becomes NaN and it never spikes again, so the loss stays finite
+there. ``NetworkLandscape.grid_outside`` and ``curve_outside`` count such
+neurons at every point, so a figure can be read against them.
+
 Parallel evaluation: ``workers`` grid points run at the same time in a
 ``concurrent.futures.ThreadPoolExecutor``. The engine's Numba kernels release the
 GIL, so the threads run in parallel. With one worker each point uses all of
@@ -238,6 +245,10 @@ class NetworkLandscape:
         The 1-D interpolation, or None when no start checkpoint was given.
     start_checkpoint : str or None
         Path of the start checkpoint of the interpolation (a = 0).
+    grid_outside, curve_outside : ndarray of int or None
+        BRF only: number of hidden neurons outside the convergence region of the
+        core dynamics at each grid or curve point (see the module docstring).
+        None for the other models, or when ``boundary_dt`` differs from dt.
     """
 
     checkpoint: str
@@ -252,6 +263,8 @@ class NetworkLandscape:
     span: float | None
     curve: InterpolationCurve | None
     start_checkpoint: str | None
+    grid_outside: np.ndarray | None = None
+    curve_outside: np.ndarray | None = None
 
 
 # --- checks and coordinates ----------------------------------------------------------------
@@ -636,6 +649,24 @@ def _check_coordinates(name, values):
     return values
 
 
+def _moved(params, first, second, a, b):
+    """Return theta* + a d1 + b d2; a parameter missing from a direction does not move along it."""
+    moved = {}
+    for name, value in params.items():
+        value = np.asarray(value)
+        if name in first:
+            value = value + a * first[name]
+        if name in second:
+            value = value + b * second[name]
+        moved[name] = value
+    return moved
+
+
+def _blended(start, end, a):
+    """Return (1 - a) theta_0 + a theta_1."""
+    return {name: (1.0 - a) * np.asarray(start[name]) + a * np.asarray(end[name]) for name in end}
+
+
 def landscape_2d(loss_fn, params, directions, alpha, beta, *, workers=1, progress=None):
     """Evaluate a loss on the plane theta* + alpha d1 + beta d2.
 
@@ -674,16 +705,7 @@ def landscape_2d(loss_fn, params, directions, alpha, beta, *, workers=1, progres
                                  f"has {np.shape(params[name])}")
 
     def point_params(index):
-        a, b = alpha[index // beta.size], beta[index % beta.size]
-        moved = {}
-        for name, value in params.items():
-            value = np.asarray(value)
-            if name in first:
-                value = value + a * first[name]
-            if name in second:
-                value = value + b * second[name]
-            moved[name] = value
-        return moved
+        return _moved(params, first, second, alpha[index // beta.size], beta[index % beta.size])
 
     start = time.perf_counter()
     results = _evaluate_points(loss_fn, point_params, alpha.size * beta.size, workers, progress)
@@ -723,8 +745,7 @@ def interpolate_1d(loss_fn, start, end, alpha, *, workers=1, progress=None):
                              f"{np.shape(end[name])} at the end of the interpolation")
 
     def point_params(index):
-        a = alpha[index]
-        return {name: (1.0 - a) * np.asarray(start[name]) + a * np.asarray(end[name]) for name in end}
+        return _blended(start, end, alpha[index])
 
     began = time.perf_counter()
     results = _evaluate_points(loss_fn, point_params, alpha.size, workers, progress)
@@ -834,6 +855,41 @@ def _load_start_params(path, loaded):
     return params
 
 
+def count_outside_region(omega, b_offset, dt):
+    """Count BRF neurons outside the convergence region of the core dynamics (q = 0).
+
+    Parameters
+    ----------
+    omega, b_offset : ndarray
+        Raw parameters (the engine uses their magnitudes) [rad/s], [1/s].
+    dt : float
+        Time step [s].
+
+    Returns
+    -------
+    int
+        Neurons with |omega| dt >= 1 or |b_offset| > 2 sqrt(1 - (dt omega)^2) / dt.
+    """
+    omega = np.abs(np.asarray(omega, dtype=float))
+    b_offset = np.abs(np.asarray(b_offset, dtype=float))
+    beyond = omega * dt >= 1.0
+    with np.errstate(invalid="ignore"):
+        high = 2.0 * np.sqrt(1.0 - np.square(dt * omega)) / dt
+    return int(np.count_nonzero(beyond | (~beyond & (b_offset > high))))
+
+
+def _outside_counts(loaded, point_params, n_points):
+    """Return the per-point counts of ``count_outside_region`` for a BRF network, else None."""
+    net = loaded.net_config
+    if net.model != "brf" or net.p_dt != net.dt:
+        return None
+    counts = np.empty(n_points, dtype=np.int64)
+    for index in range(n_points):
+        params = point_params(index)
+        counts[index] = count_outside_region(params[OMEGA], params[B_OFFSET], net.dt)
+    return counts
+
+
 def network_landscape(checkpoint, *, grid=21, span=1.0, plane="weights", vectors="filter", seed=0,
                       directions=None, split="test", subset=None, subset_seed=None, interpolate_from=None,
                       interpolation_points=21, interpolation_range=(0.0, 1.0), with_grid=True, task=None,
@@ -904,7 +960,7 @@ def network_landscape(checkpoint, *, grid=21, span=1.0, plane="weights", vectors
     workers = _safe_workers(workers)
     evaluate = _point_evaluator(loaded, dataset, workers)
 
-    result_grid = chosen = None
+    result_grid = chosen = grid_outside = curve_outside = None
     if with_grid:
         if directions is None:
             chosen = make_directions(loaded.params, seed=seed, plane=plane, vectors=vectors, mask=loaded.mask)
@@ -917,18 +973,25 @@ def network_landscape(checkpoint, *, grid=21, span=1.0, plane="weights", vectors
                               stacklevel=2)
         stage = None if progress is None else (lambda done, total: progress("grid", done, total))
         result_grid = landscape_2d(evaluate, loaded.params, chosen, alpha, alpha, workers=workers, progress=stage)
+        grid_outside = _outside_counts(
+            loaded, lambda k: _moved(loaded.params, chosen.first, chosen.second, alpha[k // alpha.size],
+                                     alpha[k % alpha.size]), alpha.size ** 2)
+        if grid_outside is not None:
+            grid_outside = grid_outside.reshape(alpha.size, alpha.size)
 
     curve = None
     if interpolate_from is not None:
         start = _load_start_params(interpolate_from, loaded)
         stage = None if progress is None else (lambda done, total: progress("interpolation", done, total))
         curve = interpolate_1d(evaluate, start, loaded.params, a_values, workers=workers, progress=stage)
+        curve_outside = _outside_counts(loaded, lambda k: _blended(start, loaded.params, a_values[k]), a_values.size)
 
     return NetworkLandscape(
         checkpoint=str(loaded.path), model=loaded.model, split=split, n_sequences=len(dataset), subset=indices,
         subset_seed=subset_seed if subset is not None else None, checkpoint_metrics=reference, grid=result_grid,
         directions=chosen, span=float(span) if with_grid else None, curve=curve,
         start_checkpoint=None if interpolate_from is None else str(interpolate_from),
+        grid_outside=grid_outside, curve_outside=curve_outside,
     )
 
 
@@ -950,12 +1013,14 @@ def save_landscape(result, path):
     CSV: ``#`` comment lines with the settings (checkpoint, split, sequences,
     plane, vectors, seed, span), then the columns ``kind`` (``grid`` or
     ``interpolation``), ``alpha``, ``beta`` (empty for the interpolation), ``loss``,
-    ``accuracy`` [%] and ``sop`` [hidden spikes per sequence].
+    ``accuracy`` [%], ``sop`` [hidden spikes per sequence] and ``outside`` (BRF
+    neurons outside the convergence region, empty for other models).
 
     NPZ: ``grid_alpha``, ``grid_beta``, ``grid_loss``, ``grid_accuracy``,
     ``grid_sop`` (n, n), ``curve_alpha``, ``curve_loss``, ``curve_accuracy``,
-    ``curve_sop`` where present, and the settings as scalar entries (``seed`` is
-    -1 when unknown, ``subset_indices`` is absent for the whole split).
+    ``curve_sop`` where present, ``grid_outside`` and ``curve_outside`` for BRF
+    networks, and the settings as scalar entries (``seed`` is -1 when unknown,
+    ``subset_indices`` is absent for the whole split).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -997,10 +1062,14 @@ def _save_landscape_npz(result, path):
         for name in ("alpha", "beta", "loss", "accuracy", "sop"):
             arrays[f"grid_{name}"] = getattr(result.grid, name)
         arrays["grid_seconds"] = np.array(result.grid.seconds)
+        if result.grid_outside is not None:
+            arrays["grid_outside"] = result.grid_outside
     if result.curve is not None:
         for name in ("alpha", "loss", "accuracy", "sop"):
             arrays[f"curve_{name}"] = getattr(result.curve, name)
         arrays["curve_seconds"] = np.array(result.curve.seconds)
+        if result.curve_outside is not None:
+            arrays["curve_outside"] = result.curve_outside
     try:
         atomic_save_npz(path, arrays)
     except OSError as error:
@@ -1017,18 +1086,20 @@ def _save_landscape_csv(result, path):
     for name, value in _settings(result).items():
         buffer.write(f"# {name}: {value}\n")
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["kind", "alpha", "beta", "loss", "accuracy", "sop"])
+    writer.writerow(["kind", "alpha", "beta", "loss", "accuracy", "sop", "outside"])
     if result.grid is not None:
         grid = result.grid
         for i, a in enumerate(grid.alpha):
             for j, b in enumerate(grid.beta):
+                outside = "" if result.grid_outside is None else int(result.grid_outside[i, j])
                 writer.writerow(["grid", repr(float(a)), repr(float(b)), repr(float(grid.loss[i, j])),
-                                 repr(float(grid.accuracy[i, j])), repr(float(grid.sop[i, j]))])
+                                 repr(float(grid.accuracy[i, j])), repr(float(grid.sop[i, j])), outside])
     if result.curve is not None:
         curve = result.curve
         for k, a in enumerate(curve.alpha):
+            outside = "" if result.curve_outside is None else int(result.curve_outside[k])
             writer.writerow(["interpolation", repr(float(a)), "", repr(float(curve.loss[k])),
-                             repr(float(curve.accuracy[k])), repr(float(curve.sop[k]))])
+                             repr(float(curve.accuracy[k])), repr(float(curve.sop[k])), outside])
     try:
         atomic_write_text(path, buffer.getvalue())
     except OSError as error:
