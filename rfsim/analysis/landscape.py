@@ -60,11 +60,11 @@ neurons at every point, so a figure can be read against them.
 Parallel evaluation: ``workers`` grid points run at the same time in a
 ``concurrent.futures.ThreadPoolExecutor``. The engine's Numba kernels release the
 GIL, so the threads run in parallel. With one worker each point uses all of
-Numba's threads (the engine splits the sequences into groups of four across
-them); with w workers each point's engine call gets ``numba.get_num_threads() //
-w`` threads (at least one). The engine's result does not depend on its thread
-count and every point is computed on its own, so the landscape is identical bit
-for bit for any number of workers. Numba's ``workqueue`` threading layer aborts
+Numba's threads, because the engine splits the sequences into groups of four
+across them. With w workers each point's engine call gets
+``numba.get_num_threads() // w`` threads (at least one). The engine's result
+does not depend on its thread count and every point is computed on its own, so
+the landscape is identical bit for bit for any number of workers. Numba's ``workqueue`` threading layer aborts
 the process on concurrent launches, so under that layer the network functions
 fall back to one worker with an ``RFSimWarning``.
 
