@@ -124,7 +124,10 @@ def _draw_omega_b(axes, scatter):
     axes.fill_between(grid, np.maximum(scatter.grid_b_lower, floor - margin), scatter.grid_b_upper, color="C2",
                       alpha=0.12, linewidth=0, label="convergent region")
     axes.plot(grid, scatter.grid_b_upper, color="C2", linewidth=1.4, label=upper_name)
-    axes.plot(grid, scatter.grid_b_lower, color="C2", linewidth=1.2, linestyle="--", label="lower root")
+    lower_name = "lower root"
+    if np.nanmax(scatter.grid_b_lower) < floor:
+        lower_name += f" (below the view, {np.nanmax(scatter.grid_b_lower):.4g} 1/s and lower)"
+    axes.plot(grid, scatter.grid_b_lower, color="C2", linewidth=1.2, linestyle="--", label=lower_name)
     if scatter.model == "bhrf":
         axes.plot(grid, scatter.grid_b_zero, color="0.4", linewidth=1.0, linestyle=":",
                   label="b' = 0: (dt/2) omega^2")
