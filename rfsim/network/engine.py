@@ -99,7 +99,7 @@ class _Prepared:
     w_in_t: np.ndarray
     w_rec_t: np.ndarray
     bias_h: np.ndarray
-    cell: np.ndarray
+    cell: np.ndarray  # per-neuron constants, tiled once per row of a group (n_cell, 4 h)
     w_out: np.ndarray
     w_out_t: np.ndarray
     bias_o: np.ndarray
@@ -107,6 +107,43 @@ class _Prepared:
     one_minus_alpha_o: np.ndarray
     consts: np.ndarray
     mask: np.ndarray | None
+
+
+@dataclass
+class _Results:
+    """Per-step results in the kernels' group-major layouts (see ``kernels_bptt.run_window``)."""
+
+    outputs: np.ndarray
+    losses: np.ndarray
+    spikes: np.ndarray
+    record: np.ndarray
+    record_z: np.ndarray
+
+    @classmethod
+    def allocate(cls, config, n_steps, batch, record):
+        n_groups = math.ceil(batch / kb.GROUP_SIZE)
+        dtype = config.np_dtype
+        if record:
+            names = kb.STATE_NAMES[MODEL_CODES[config.model]]
+            record_states = np.zeros((len(names), n_groups, n_steps, kb.GROUP_SIZE, config.n_hidden), dtype)
+            record_z = np.zeros((n_groups, n_steps, kb.GROUP_SIZE, config.n_hidden), dtype)
+        else:
+            record_states = np.zeros((1, 1, 1, 1, 1), dtype)
+            record_z = np.zeros((1, 1, 1, 1), dtype)
+        return cls(
+            outputs=np.zeros((n_groups, n_steps, kb.GROUP_SIZE, config.n_out), dtype),
+            losses=np.zeros((n_groups, n_steps, kb.GROUP_SIZE)),
+            spikes=np.zeros(n_groups, np.int64),
+            record=record_states,
+            record_z=record_z,
+        )
+
+    @staticmethod
+    def batch_major(array, batch):
+        """Turn a (n_groups, T, 4, ...) array into (T, B, ...)."""
+        n_groups, n_steps = array.shape[:2]
+        merged = np.swapaxes(array, 0, 1).reshape((n_steps, n_groups * kb.GROUP_SIZE) + array.shape[3:])
+        return np.ascontiguousarray(merged[:, :batch])
 
 
 @dataclass
@@ -221,7 +258,7 @@ def _prepare(config, raw, mask):
         w_in_t=np.ascontiguousarray(weight[:, :n_in].T),
         w_rec_t=np.ascontiguousarray(weight[:, n_in:].T),
         bias_h=np.ascontiguousarray(bias_h),
-        cell=_cell_constants(config, raw),
+        cell=np.ascontiguousarray(np.tile(_cell_constants(config, raw), (1, kb.GROUP_SIZE))),
         w_out=np.ascontiguousarray(raw["out.linear.weight"]),
         w_out_t=np.ascontiguousarray(raw["out.linear.weight"].T),
         bias_o=np.ascontiguousarray(bias_o),
@@ -282,15 +319,17 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     n_groups = math.ceil(batch / kb.GROUP_SIZE)
     n_workers = max(1, min(_thread_count(config), n_groups))
 
-    total = n_workers * kb.worker_buffer_bytes(window, kb.N_SLOTS[model], n_hidden, n_out, itemsize, backward)
+    total = n_workers * kb.worker_buffer_bytes(window, kb.N_SLOTS[model], n_in, n_hidden, n_out, itemsize,
+                                                backward)
     if backward:
         total += min(n_groups, MAX_GROUPS_PER_CALL) * kb.group_gradient_bytes(n_in, n_hidden, n_out, itemsize)
-    total += n_steps * batch * (n_out * itemsize + 8)
+    padded = n_groups * kb.GROUP_SIZE
+    total += n_steps * (padded + batch) * (n_out * itemsize + 8)
     total += 2 * batch * (kb.N_SLOTS[model] * n_hidden * itemsize + n_hidden + n_out * itemsize)
     total += 3 * (n_hidden * (n_in + n_hidden) + n_hidden * n_out) * itemsize
     total += n_steps * batch * n_in * itemsize
     if record:
-        total += n_steps * batch * n_hidden * itemsize * (len(kb.STATE_NAMES[model]) + 1)
+        total += n_steps * (padded + batch) * n_hidden * itemsize * (len(kb.STATE_NAMES[model]) + 1)
     return int(total)
 
 
@@ -335,8 +374,8 @@ def _options(config, encoded, backward, record, n_steps, with_loss):
     ], np.int64)
 
 
-def _run_window(config, prepared, x, encoded, t_start, n_window, state, outputs, losses, spikes, *,
-                backward, with_loss=True, record=None, record_z=None):
+def _run_window(config, prepared, x, encoded, t_start, n_window, state, results, *, backward, with_loss=True,
+                record=False):
     """Run one window over all groups; update ``state`` in place and return the summed raw gradients.
 
     Returns None without ``backward``, else a dict of the group-summed kernel gradients.
@@ -347,11 +386,9 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, outputs,
     model = MODEL_CODES[config.model]
     n_groups = math.ceil(batch / kb.GROUP_SIZE)
     n_workers = max(1, min(_thread_count(config), n_groups))
-    options = _options(config, encoded, backward, record is not None, n_steps, with_loss)
-    buffers = kb.allocate_worker_buffers(n_workers, n_window, kb.N_SLOTS[model], n_hidden, n_out, dtype, backward)
-    if record is None:
-        record = np.zeros((1, 1, 1, 1), dtype)
-        record_z = np.zeros((1, 1, 1), dtype)
+    options = _options(config, encoded, backward, record, n_steps, with_loss)
+    buffers = kb.allocate_worker_buffers(n_workers, n_window, kb.N_SLOTS[model], n_in, n_hidden, n_out, dtype,
+                                         backward)
     final = _zero_state(config, batch)
 
     sums = None
@@ -372,10 +409,12 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, outputs,
             prepared.w_in_t, prepared.w_rec_t, prepared.bias_h, prepared.cell, prepared.w_out, prepared.w_out_t,
             prepared.bias_o, prepared.alpha_o, prepared.one_minus_alpha_o, prepared.consts,
             state.hidden, state.z, state.out, final.hidden, final.z, final.out,
-            outputs, losses, spikes, record, record_z,
+            results.outputs, results.losses, results.spikes, results.record, results.record_z,
             buffers["hist"], buffers["z_hist"], buffers["out_hist"], buffers["d_hist"], buffers["drive"],
             buffers["adj"], buffers["z_bar"], buffers["drive_bar"], buffers["z_rec"], buffers["out_bar"],
             buffers["loss_bar"], buffers["scratch"], buffers["bits"],
+            buffers["acc_w_in_t"], buffers["acc_w_rec_t"], buffers["acc_bias_h"], buffers["acc_cell"],
+            buffers["acc_w_out_t"], buffers["acc_bias_o"], buffers["acc_alpha_o"],
             grads["g_w_in_t"], grads["g_w_rec_t"], grads["g_bias_h"], grads["g_cell"], grads["g_w_out_t"],
             grads["g_bias_o"], grads["g_alpha_o"],
         )
@@ -404,7 +443,7 @@ def _raw_gradients(config, raw, prepared, sums):
         # alpha = exp(-1/|tau|): dalpha/d|tau| = alpha / tau^2.
         for key, row, grad in (("hidden.tau_mem", 0, first), ("hidden.tau_adp", 2, second)):
             tau = np.abs(raw[key])
-            grads[key] = grad * prepared.cell[row] / np.square(tau) * np.sign(raw[key])
+            grads[key] = grad * prepared.cell[row, :config.n_hidden] / np.square(tau) * np.sign(raw[key])
     else:
         omega_raw, b_offset_raw = raw["hidden.omega"], raw["hidden.b_offset"]
         omega = np.abs(omega_raw)
@@ -441,11 +480,13 @@ def _windows(n_steps, window):
     return [(start, min(window, n_steps - start)) for start in range(0, n_steps, window)]
 
 
-def _loss_result(config, outputs, losses, spikes, targets):
+def _loss_result(config, results, batch, targets):
+    outputs = _Results.batch_major(results.outputs, batch)
+    losses = _Results.batch_major(results.losses, batch)
     n_steps = outputs.shape[0]
     loss_sum = loss_sum_from_step_losses(config, losses)
     n_correct, n_total = accuracy_counts(config, outputs, targets, per_step=default_per_step(config, targets))
-    return LossResult(loss_sum, reported_loss(config, loss_sum, n_steps), int(spikes.sum()), outputs,
+    return LossResult(loss_sum, reported_loss(config, loss_sum, n_steps), int(results.spikes.sum()), outputs,
                       n_correct, n_total)
 
 
@@ -479,29 +520,21 @@ def forward(config, params, x, *, mask=None, record=False):
     _check_memory(config, n_steps, batch, None, record, backward=False)
 
     prepared = _prepare(config, raw, mask)
-    dtype = config.np_dtype
-    outputs = np.empty((n_steps, batch, config.n_out), dtype)
-    losses = np.zeros((1, 1))
-    spikes = np.zeros(batch, np.int64)
     encoded = EncodedTargets(np.zeros((1, batch), np.int64), np.zeros((1, 1)), False, False, 0)
-    record_states = record_z = None
-    if record:
-        names = kb.STATE_NAMES[MODEL_CODES[config.model]]
-        record_states = np.empty((len(names), n_steps, batch, config.n_hidden), dtype)
-        record_z = np.empty((n_steps, batch, config.n_hidden), dtype)
-
+    results = _Results.allocate(config, n_steps, batch, record)
     state = _zero_state(config, batch)
     with _numba_threads(config):
-        _run_window(config, prepared, x, encoded, 0, n_steps, state, outputs, losses, spikes,
-                    backward=False, with_loss=False, record=record_states, record_z=record_z)
+        _run_window(config, prepared, x, encoded, 0, n_steps, state, results, backward=False, with_loss=False,
+                    record=record)
 
+    outputs = _Results.batch_major(results.outputs, batch)
     states = None
     if record:
-        states = {"z": record_z}
+        states = {"z": _Results.batch_major(results.record_z, batch)}
         for index, name in enumerate(kb.STATE_NAMES[MODEL_CODES[config.model]]):
-            states[name] = record_states[index]
+            states[name] = _Results.batch_major(results.record[index], batch)
         states["out"] = outputs
-    return ForwardResult(outputs=outputs, spike_count=int(spikes.sum()), states=states)
+    return ForwardResult(outputs=outputs, spike_count=int(results.spikes.sum()), states=states)
 
 
 def value_and_grad(config, params, x, targets, *, mask=None, tbptt_window=None):
@@ -540,19 +573,16 @@ def value_and_grad(config, params, x, targets, *, mask=None, tbptt_window=None):
     _check_memory(config, n_steps, batch, window, False, backward=True)
 
     prepared = _prepare(config, raw, mask)
-    outputs = np.empty((n_steps, batch, config.n_out), config.np_dtype)
-    losses = np.zeros((n_steps, batch))
-    spikes = np.zeros(batch, np.int64)
+    results = _Results.allocate(config, n_steps, batch, record=False)
     state = _zero_state(config, batch)
     total = None
     with _numba_threads(config):
         for start, length in _windows(n_steps, window):
-            sums = _run_window(config, prepared, x, encoded, start, length, state, outputs, losses, spikes,
-                               backward=True)
+            sums = _run_window(config, prepared, x, encoded, start, length, state, results, backward=True)
             total = sums if total is None else {name: total[name] + sums[name] for name in total}
 
     grads = _raw_gradients(config, raw, prepared, total)
-    return _loss_result(config, outputs, losses, spikes, targets), grads
+    return _loss_result(config, results, batch, targets), grads
 
 
 def train_step_tbptt(config, params, x, targets, window, apply_update, *, mask=None):
@@ -583,16 +613,13 @@ def train_step_tbptt(config, params, x, targets, window, apply_update, *, mask=N
     _check_memory(config, n_steps, batch, window, False, backward=True)
 
     scored = set(loss_steps(config, n_steps).tolist())
-    outputs = np.empty((n_steps, batch, config.n_out), config.np_dtype)
-    losses = np.zeros((n_steps, batch))
-    spikes = np.zeros(batch, np.int64)
+    results = _Results.allocate(config, n_steps, batch, record=False)
     state = _zero_state(config, batch)
     for start, length in _windows(n_steps, window):
         raw = _check_params(config, params)
         prepared = _prepare(config, raw, mask)
         with _numba_threads(config):
-            sums = _run_window(config, prepared, x, encoded, start, length, state, outputs, losses, spikes,
-                               backward=True)
+            sums = _run_window(config, prepared, x, encoded, start, length, state, results, backward=True)
         if scored.intersection(range(start, start + length)):
             apply_update(_raw_gradients(config, raw, prepared, sums))
-    return _loss_result(config, outputs, losses, spikes, targets)
+    return _loss_result(config, results, batch, targets)

@@ -11,9 +11,11 @@ group accumulates its weight gradients into its own buffer. The engine sums thos
 buffers in group order afterwards, so the result does not depend on the number of
 threads or on which thread ran which group.
 
-Memory per worker: (T_w + 1) x 4 x (n_slots x h x itemsize + h + 2 C x itemsize) bytes
-for the window's stored trajectory, where T_w is the window length; per group:
-(m h + h^2 + h n_cell + h + h C + 2 C) x itemsize bytes of gradient buffers.
+Within a group the hidden-layer arrays are "wide": the 4 sequences side by side, so
+the neuron kernels run over 4 h entries at once. Memory per worker: about
+(T_w + 1) x 4 x (n_slots x h x itemsize + h + C x itemsize) bytes for the window's
+stored trajectory (T_w is the window length) plus one set of gradient accumulators;
+per group, (m h + h^2 + 3 h + h C + 2 C) x itemsize bytes of gradient buffers.
 """
 
 import numpy as np
@@ -88,21 +90,21 @@ def _cell_backward(model, reset, zbar, prev, z_prev, new, z_new, adj, drive_bar,
 
 
 @njit
-def _record_row(model, reset, new, z_new, consts, record, record_z, t, b):
-    """Copy one sequence's post-step state into the record, in the order of ``STATE_NAMES``."""
+def _record_row(model, reset, new, z_new, consts, record, record_z):
+    """Copy one sequence's post-step state into its record rows, in the order of ``STATE_NAMES``."""
     for i in range(z_new.shape[0]):
-        record_z[t, b, i] = z_new[i]
+        record_z[i] = z_new[i]
         if model == MODEL_ALIF:
-            record[0, t, b, i] = new[1, i]
-            record[1, t, b, i] = new[2, i]
+            record[0, i] = new[1, i]
+            record[1, i] = new[2, i]
         elif model == MODEL_RF:
             u, v = rf_after_reset(new[0, i], new[1, i], z_new[i] != 0, reset, consts)
-            record[0, t, b, i] = u
-            record[1, t, b, i] = v
+            record[0, i] = u
+            record[1, i] = v
         else:
-            record[0, t, b, i] = new[0, i]
-            record[1, t, b, i] = new[1, i]
-            record[2, t, b, i] = new[2, i]
+            record[0, i] = new[0, i]
+            record[1, i] = new[1, i]
+            record[2, i] = new[2, i]
 
 
 @njit
@@ -121,6 +123,7 @@ def _run_group(
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z,
     hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
+    acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     model, reset, surrogate = options[0], options[1], options[2]
@@ -128,6 +131,7 @@ def _run_group(
     label_last, use_soft, has_bias_h, has_bias_o = options[6] != 0, options[7] != 0, options[8] != 0, options[9] != 0
     n_steps, loss_offset, with_loss = options[10], options[11], options[12] != 0
     batch = x.shape[1]
+    n_hidden = w_rec_t.shape[0]
     first = group * 4
     rows = min(4, batch - first)
 
@@ -135,73 +139,105 @@ def _run_group(
     hist[0] = 0.0
     z_hist[0] = 0
     out_hist[0] = 0.0
+    drive[:] = 0.0
     for r in range(rows):
-        hist[0, r] = init_state[first + r]
-        z_hist[0, r] = init_z[first + r]
+        lo, hi = r * n_hidden, (r + 1) * n_hidden
+        hist[0, :, lo:hi] = init_state[first + r]
+        z_hist[0, lo:hi] = init_z[first + r]
         out_hist[0, r] = init_out[first + r]
 
     # Forward sweep. Without a backward sweep only two time slots alternate.
     last = 0
+    n_spikes = 0
     for k in range(n_window):
         t = t_start + k
         prev = k if backward else k & 1
         now = k + 1 if backward else (k + 1) & 1
         last = now
         for r in range(rows):
-            b = first + r
-            drive_row(x[t, b], z_hist[prev, r], w_in_t, w_rec_t, bias_h, has_bias_h, event_driven, drive[r])
-            spikes[b] += _cell_forward(model, reset, drive[r], hist[prev, r], z_hist[prev, r], hist[now, r],
-                                       z_hist[now, r], cell, consts)
-            readout_forward_row(z_hist[now, r], w_out_t, bias_o, has_bias_o, alpha_o, one_minus_alpha_o,
+            lo, hi = r * n_hidden, (r + 1) * n_hidden
+            drive_row(x[t, first + r], z_hist[prev, lo:hi], w_in_t, w_rec_t, bias_h, has_bias_h, event_driven,
+                      drive[lo:hi])
+        n_spikes += _cell_forward(model, reset, drive, hist[prev], z_hist[prev], hist[now], z_hist[now], cell, consts)
+        for r in range(rows):
+            lo, hi = r * n_hidden, (r + 1) * n_hidden
+            readout_forward_row(z_hist[now, lo:hi], w_out_t, bias_o, has_bias_o, alpha_o, one_minus_alpha_o,
                                 out_hist[prev, r], out_hist[now, r], d_hist[k if backward else 0, r], event_driven)
-            outputs[t, b] = out_hist[now, r]
+            outputs[group, t, r] = out_hist[now, r]
             if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
+                b = first + r
                 label = labels[t if labels.shape[0] > 1 else 0, b]
-                losses[t, b] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
+                losses[group, t, r] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
             if with_record:
-                _record_row(model, reset, hist[now, r], z_hist[now, r], consts, record, record_z, t, b)
+                _record_row(model, reset, hist[now, :, lo:hi], z_hist[now, lo:hi], consts, record[:, group, t, r],
+                            record_z[group, t, r])
+    spikes[group] += n_spikes
 
     for r in range(rows):
-        final_state[first + r] = hist[last, r]
-        final_z[first + r] = z_hist[last, r]
+        lo, hi = r * n_hidden, (r + 1) * n_hidden
+        final_state[first + r] = hist[last, :, lo:hi]
+        final_z[first + r] = z_hist[last, lo:hi]
         final_out[first + r] = out_hist[last, r]
     if not backward:
         return
 
     # Backward sweep over the same steps in reverse; the window's initial state is a constant.
     adj[:] = 0.0
+    z_bar[:] = 0.0
     z_rec[:] = 0.0
     drive_bar[:] = 0.0
     out_bar[:] = 0.0
+    acc_w_in_t[:] = 0.0
+    acc_w_rec_t[:] = 0.0
+    acc_bias_h[:] = 0.0
+    acc_cell[:] = 0.0
+    acc_w_out_t[:] = 0.0
+    acc_bias_o[:] = 0.0
+    acc_alpha_o[:] = 0.0
+    drive_bar_wide = drive_bar.reshape(4 * n_hidden)
     for k in range(n_window - 1, -1, -1):
         t = t_start + k
         active = _loss_active(t, n_steps, loss_offset, label_last, with_loss)
-        for r in range(rows):
-            b = first + r
 
-            # Loss and readout: dL/do_t, then W_o^T dL/dd_t into z_bar.
+        # Loss and readout: dL/do_t, then W_o^T dL/dd_t plus the recurrent part of dL/dz_t.
+        for r in range(rows):
+            lo, hi = r * n_hidden, (r + 1) * n_hidden
             if active:
+                b = first + r
                 label = labels[t if labels.shape[0] > 1 else 0, b]
                 loss_grad_row(out_hist[k + 1, r], label, soft[b if use_soft else 0], use_soft, loss_scale, loss_bar)
             else:
                 loss_bar[:] = 0.0
-            readout_backward_row(out_bar[r], loss_bar, out_hist[k, r], d_hist[k, r], z_hist[k + 1, r], w_out,
-                                 alpha_o, one_minus_alpha_o, g_w_out_t[local], g_bias_o[local], g_alpha_o[local],
-                                 z_bar[r], event_driven)
+            readout_backward_row(out_bar[r], loss_bar, out_hist[k, r], d_hist[k, r], z_hist[k + 1, lo:hi], w_out,
+                                 alpha_o, one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, z_bar[lo:hi],
+                                 event_driven)
+            for i in range(n_hidden):
+                z_bar[lo + i] += z_rec[r, i]
 
-            # Recurrent part of dL/dz_t, computed at step t + 1.
-            for i in range(z_bar.shape[1]):
-                z_bar[r, i] += z_rec[r, i]
-
-            # Neuron step, then the weights of the drive I_t = W [x_t; z_{t-1}] + b_h.
-            _cell_backward(model, reset, z_bar[r], hist[k, r], z_hist[k, r], hist[k + 1, r], z_hist[k + 1, r],
-                           adj[r], drive_bar[r], cell, g_cell[local], consts, surrogate, scratch, bits)
-            weight_grad_row(drive_bar[r], x[t, b], z_hist[k, r], g_w_in_t[local], g_w_rec_t[local],
-                            g_bias_h[local], event_driven)
+        # Neuron step of all rows, then the weights of the drive I_t = W [x_t; z_{t-1}] + b_h.
+        _cell_backward(model, reset, z_bar, hist[k], z_hist[k], hist[k + 1], z_hist[k + 1], adj, drive_bar_wide,
+                       cell, acc_cell, consts, surrogate, scratch, bits)
+        for r in range(rows):
+            lo, hi = r * n_hidden, (r + 1) * n_hidden
+            weight_grad_row(drive_bar[r], x[t, first + r], z_hist[k, lo:hi], acc_w_in_t, acc_w_rec_t, acc_bias_h,
+                            event_driven)
 
         # dL/dz_{t-1} through W_rec, for all rows of the group at once.
         if k > 0:
             recurrent_adjoint(drive_bar, w_rec_t, z_rec)
+
+    # Hand the worker's sums to this group's buffers, rows in order.
+    g_w_in_t[local] = acc_w_in_t
+    g_w_rec_t[local] = acc_w_rec_t
+    g_bias_h[local] = acc_bias_h
+    g_w_out_t[local] = acc_w_out_t
+    g_bias_o[local] = acc_bias_o
+    g_alpha_o[local] = acc_alpha_o
+    g_cell[local] = 0.0
+    for r in range(4):
+        for row in range(g_cell.shape[1]):
+            for i in range(n_hidden):
+                g_cell[local, row, i] += acc_cell[row, r * n_hidden + i]
 
 
 @njit_parallel
@@ -211,14 +247,19 @@ def run_window(
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z,
     hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
+    acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
 
     ``options`` (int64): model, reset, surrogate, event_driven, backward, record,
-    label_last, use_soft, has_bias_h, has_bias_o, n_steps, loss_offset, with_loss. Worker buffers
-    have a leading axis of length n_workers; gradient buffers one of length
-    ``group_stop - group_start``. ``spikes`` (B,) and the gradient buffers accumulate.
+    label_last, use_soft, has_bias_h, has_bias_o, n_steps, loss_offset, with_loss.
+    Worker buffers (see ``allocate_worker_buffers``) have a leading axis of length
+    n_workers and the gradient buffers one of length ``group_stop - group_start``.
+    ``cell`` holds the per-neuron constants tiled 4 times, one copy per row of a group.
+    ``outputs`` (n_groups, T, 4, C), ``losses`` (n_groups, T, 4) and the records are
+    group-major, so that no two threads write to the same cache line; ``spikes``
+    (n_groups,) accumulates.
     """
     n_workers = hist.shape[0]
     n_groups = group_stop - group_start
@@ -232,37 +273,53 @@ def run_window(
                 hist[worker], z_hist[worker], out_hist[worker], d_hist[worker], drive[worker], adj[worker],
                 z_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
                 scratch[worker], bits[worker],
+                acc_w_in_t[worker], acc_w_rec_t[worker], acc_bias_h[worker], acc_cell[worker],
+                acc_w_out_t[worker], acc_bias_o[worker], acc_alpha_o[worker],
                 g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
             )
 
 
-def allocate_worker_buffers(n_workers, n_window, n_slots, n_hidden, n_out, dtype, backward):
-    """Allocate the per-worker scratch of ``run_window`` (uninitialised where it is written first)."""
+def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out, dtype, backward):
+    """Allocate the per-worker scratch of ``run_window`` (uninitialised where it is written first).
+
+    Hidden-layer rows are "wide": the 4 sequences of a group side by side, 4 h entries.
+    """
     n_time = n_window + 1 if backward else 2
+    wide = 4 * n_hidden
     return dict(
-        hist=np.empty((n_workers, n_time, 4, n_slots, n_hidden), dtype),
-        z_hist=np.empty((n_workers, n_time, 4, n_hidden), np.uint8),
+        hist=np.empty((n_workers, n_time, n_slots, wide), dtype),
+        z_hist=np.empty((n_workers, n_time, wide), np.uint8),
         out_hist=np.empty((n_workers, n_time, 4, n_out), dtype),
         d_hist=np.empty((n_workers, n_window if backward else 1, 4, n_out), dtype),
-        drive=np.empty((n_workers, 4, n_hidden), dtype),
-        adj=np.empty((n_workers, 4, N_ADJOINTS, n_hidden), dtype),
-        z_bar=np.empty((n_workers, 4, n_hidden), dtype),
+        drive=np.empty((n_workers, wide), dtype),
+        adj=np.empty((n_workers, N_ADJOINTS, wide), dtype),
+        z_bar=np.empty((n_workers, wide), dtype),
         drive_bar=np.empty((n_workers, 4, n_hidden), dtype),
         z_rec=np.empty((n_workers, 4, n_hidden), dtype),
         out_bar=np.empty((n_workers, 4, n_out), dtype),
         loss_bar=np.empty((n_workers, n_out), dtype),
-        scratch=np.empty((n_workers, 3, n_hidden), np.float64),
-        bits=np.empty((n_workers, n_hidden), np.int64),
+        scratch=np.empty((n_workers, 3, wide), np.float64),
+        bits=np.empty((n_workers, wide), np.int64),
+        acc_w_in_t=np.empty((n_workers, n_in, n_hidden), dtype),
+        acc_w_rec_t=np.empty((n_workers, n_hidden, n_hidden), dtype),
+        acc_bias_h=np.empty((n_workers, n_hidden), dtype),
+        acc_cell=np.empty((n_workers, N_CELL_GRAD, wide), dtype),
+        acc_w_out_t=np.empty((n_workers, n_hidden, n_out), dtype),
+        acc_bias_o=np.empty((n_workers, n_out), dtype),
+        acc_alpha_o=np.empty((n_workers, n_out), dtype),
     )
 
 
-def worker_buffer_bytes(n_window, n_slots, n_hidden, n_out, itemsize, backward):
+def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, backward):
     """Return the bytes ``allocate_worker_buffers`` takes per worker."""
     n_time = n_window + 1 if backward else 2
-    per_step = 4 * (n_slots * n_hidden * itemsize + n_hidden + n_out * itemsize)
+    wide = 4 * n_hidden
+    per_step = n_slots * wide * itemsize + wide + 4 * n_out * itemsize
     d_steps = n_window if backward else 1
-    fixed = 4 * (N_ADJOINTS + 4) * n_hidden * itemsize + 5 * n_out * itemsize + 4 * n_hidden * 8
-    return n_time * per_step + d_steps * 4 * n_out * itemsize + fixed
+    fixed = (N_ADJOINTS + 4) * wide * itemsize + 5 * 4 * n_out * itemsize + 4 * wide * 8
+    accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
+                    if backward else 0)
+    return n_time * per_step + d_steps * 4 * n_out * itemsize + fixed + accumulators
 
 
 def group_gradient_bytes(n_in, n_hidden, n_out, itemsize):
