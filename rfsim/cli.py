@@ -794,8 +794,10 @@ def landscape(checkpoint_path, task, split, data_dir, grid_points, span, plane, 
         diverged = int(np.count_nonzero(~np.isfinite(grid.loss)))
         if diverged:
             click.echo(f"non-finite loss at {diverged} of {grid.loss.size} points (the network diverged there)")
-        if result.grid_outside is not None:
-            outside = result.grid_outside
+        outside = result.grid_outside
+        if outside is not None and not outside.any():
+            click.echo("BRF neurons outside the convergence region (q = 0): none at any grid point")
+        elif outside is not None:
             worst = np.unravel_index(np.argmax(outside), outside.shape)
             click.echo(f"BRF neurons outside the convergence region (q = 0): {outside[centre]} at the centre, "
                        f"max {outside[worst]} at ({grid.alpha[worst[0]]:g}, {grid.beta[worst[1]]:g}), "
