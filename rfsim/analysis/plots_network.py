@@ -10,7 +10,8 @@ from matplotlib.figure import Figure
 from rfsim.errors import RFSimError
 from rfsim.neurons.plot import save_figure
 
-__all__ = ["landscape_figure", "omega_scatter_figure", "raster_figure", "save_figure", "spectrum_figure"]
+__all__ = ["landscape_figure", "omega_scatter_figure", "raster_figure", "save_figure", "spectral_figure",
+           "spectrum_figure"]
 
 
 # --- loss landscape ---
@@ -278,6 +279,66 @@ def raster_figure(raster, show_input=True, show_output=True, title=None):
             axes.set_title(note, fontsize="small")
         axes.legend(loc="upper right", fontsize="xx-small", ncol=min(raster.outputs.shape[1], 6))
     axes.set_xlabel(time_label)
+    if title is not None:
+        figure.suptitle(title)
+    return figure
+
+
+# --- spectral radius ---
+
+
+def spectral_figure(reports, title=None):
+    """Build a figure comparing the spectra of one or more checkpoints (one colour each).
+
+    Left: per-neuron spectral radius at q = 0, sorted. Middle: spectral radius of the
+    whole-network Jacobian rho(J_t) at each decomposed step. Right: back-propagated
+    gradient norm against the lag on a log scale, for random unit vectors (solid)
+    and for the last step's loss (dashed). A dotted line marks radius 1 and norm 1.
+
+    Parameters
+    ----------
+    reports : sequence of rfsim.analysis.spectral.SpectralReport
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    reports = list(reports)
+    if not reports:
+        raise RFSimError("reports is empty: give at least one spectral report to plot")
+
+    figure = Figure(figsize=(15.0, 4.4), layout="constrained")
+    neurons, steps, lags = figure.subplots(1, 3)
+    for index, report in enumerate(reports):
+        color = f"C{index % 10}"
+        label = f"{report.name} ({report.model.upper()})"
+        radius = np.sort(report.hidden.spectral_radius[0])
+        neurons.plot(np.arange(radius.size), radius, marker=".", color=color, linewidth=1.0, label=label)
+
+        network = report.network
+        steps.plot(network.steps, network.spectral_radius, color=color, linewidth=0.8, label=label)
+
+        lag = np.arange(network.n_steps)
+        lags.semilogy(lag, network.gradient_norm, color=color, linewidth=1.2, label=f"{label}: random vectors")
+        if network.loss_gradient_norm is not None:
+            lags.semilogy(lag, network.loss_gradient_norm, color=color, linewidth=1.0, linestyle="--",
+                          label=f"{label}: last-step loss")
+
+    for axes in (neurons, steps, lags):
+        axes.axhline(1.0, color="0.4", linestyle=":", linewidth=0.9)
+    neurons.set_xlabel("neuron (sorted by radius)")
+    neurons.set_ylabel("spectral radius of the one-step Jacobian")
+    neurons.set_title("per neuron, q = 0", fontsize="medium")
+    steps.set_xlabel("time step t")
+    steps.set_ylabel("spectral radius of J_t")
+    steps.set_title("whole network along the sequence", fontsize="medium")
+    lags.set_xlabel("lag k [steps]")
+    lags.set_ylabel("gradient norm relative to lag 0")
+    lags.set_title("back-propagated gradient", fontsize="medium")
+    neurons.legend(fontsize="x-small")
+    lags.legend(fontsize="xx-small")
     if title is not None:
         figure.suptitle(title)
     return figure
