@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from autograd.scipy.special import erf
 
-from rfsim.network import RSNNConfig, forward, init_params, value_and_grad
+from rfsim.network import RSNNConfig, forward, init_params, train_step_tbptt, value_and_grad
 from rfsim.network import reference
 
 GRADIENT_RTOL = 1e-9
@@ -253,6 +253,46 @@ def test_truncated_gradient_matches_reference(variant, window):
     assert result.loss_sum == pytest.approx(expected_loss, rel=1e-12, abs=0)
     for key, expected in expected_grads.items():
         error = np.abs(grads[key] - expected).max()
+        assert error <= GRADIENT_RTOL * np.abs(expected).max(), f"{key}: {error:.3e}"
+
+
+@pytest.mark.parametrize("variant", [("brf", "none"), ("rf", "hard"), ("alif", "none")], ids=variant_id)
+def test_tbptt_step_window_gradients(variant):
+    # With an update that leaves the parameters alone, window k's gradient is that of
+    # the loss terms of steps [start, end) with no gradient through step start. The
+    # reference gets it from the first `end` steps with loss_offset = start and the
+    # same truncation, because later steps cannot act on earlier ones.
+    config = make_config(*variant, loss="sequence")
+    params, x, targets, _ = make_network(config, seed=28, n_steps=30)
+    window = 12
+    received = []
+    result = train_step_tbptt(config, params, x, targets, window, lambda grads: received.append(grads))
+
+    starts = [0, 12, 24]
+    assert len(received) == len(starts)
+    for start, grads in zip(starts, received):
+        end = min(start + window, x.shape[0])
+        window_config = dataclasses.replace(config, loss_offset=start)
+        _, expected_grads = reference.reference_value_and_grad(
+            window_config, params, x[:end], targets[:end], tbptt_window=window)
+        for key, expected in expected_grads.items():
+            error = np.abs(grads[key] - expected).max()
+            assert error <= GRADIENT_RTOL * np.abs(expected).max(), f"window at {start}, {key}: {error:.3e}"
+
+    expected_loss = reference.reference_loss(config, params, x, targets)
+    assert result.loss_sum == pytest.approx(expected_loss, rel=1e-12)
+
+
+def test_tbptt_step_label_last_updates_once():
+    config = make_config("brf", loss="label-last")
+    params, x, targets, _ = make_network(config, seed=29, n_steps=30)
+    received = []
+    train_step_tbptt(config, params, x, targets, 8, lambda grads: received.append(grads))
+    assert len(received) == 1
+
+    _, expected_grads = reference.reference_value_and_grad(config, params, x, targets, tbptt_window=8)
+    for key, expected in expected_grads.items():
+        error = np.abs(received[0][key] - expected).max()
         assert error <= GRADIENT_RTOL * np.abs(expected).max(), f"{key}: {error:.3e}"
 
 
