@@ -80,6 +80,19 @@ def test_harmonic_eigenvalues_characteristic_polynomial():
                 assert np.allclose(result.jacobians[row, i], matrix, rtol=0, atol=1e-15)
 
 
+@pytest.mark.parametrize("model", ["rf", "brf", "hrf", "bhrf"])
+def test_jacobian_matches_state_space(model):
+    # At q = 0 the per-neuron Jacobian is the transition matrix A of the single-neuron analysis.
+    from rfsim.analysis.transfer import neuron_state_space
+
+    omega = np.array([2.0, 35.0, 90.0])
+    b_offset = np.array([0.1, 1.5, 20.0])
+    result = neuron_spectra(model, omega=omega, b_offset=b_offset, dt=0.01)
+    for i in range(omega.size):
+        system = neuron_state_space(model, omega[i], b_offset[i], 0.01)
+        assert np.allclose(result.jacobians[0, i], system.A, rtol=1e-14, atol=1e-15), (model, i)
+
+
 def test_harmonic_paper_damping_sign():
     # damping_sign='paper' subtracts b_offset and q from p_h = dt omega^2 / 2.
     result = neuron_spectra("bhrf", omega=[30.0], b_offset=[0.2], dt=0.01, q=[0.5], damping_sign="paper")

@@ -12,15 +12,17 @@ variable q and the time step dt [s] (the absolute values are those the engine ta
 * HRF and BHRF, state (u, v), in the engine's order (v first, then u with the new v):
   J = [[1 - 2 b dt - (omega dt)^2, -omega^2 dt], [dt, 1]], with b = b' (HRF) or
   b = (dt_p / 2) omega^2 + b' + q (BHRF). ``order='paper'`` drops the (omega dt)^2 term
-  (explicit Euler), and ``damping_sign='paper'`` uses b = (dt_p / 2) omega^2 - b' - q.
+  (the explicit Euler step that Higuchi, Kairat, Bohte and Otte print in "Balanced
+  Resonate-and-Fire Neurons", ICML 2024), and ``damping_sign='paper'`` uses their
+  printed damping b = (dt_p / 2) omega^2 - b' - q.
 * ALIF and the LI readout, state u: J = alpha = exp(-1 / |tau_mem|) (unit time step).
 
 Theorem (BRF). Let r = sqrt(1 - (dt omega)^2) and c = b' + q, with dt_p = dt. Then
 1 + dt b = r - dt c and |lambda|^2 = (r - dt c)^2 + (dt omega)^2 = 1 + dt c (dt c - 2 r),
 so the spectral radius is <= 1 exactly when 0 <= c <= 2 r / dt, the interval of
-``rfsim.stability.b_offset_interval``, and > 1 outside it. A neuron whose
-b' + q lies outside the interval is flagged; the other models are flagged when their
-damping lies outside the convergence region of ``rfsim.analysis.boundary``.
+``rfsim.stability.b_offset_interval``, and > 1 outside it. A BRF neuron whose
+b' + q lies outside the interval is flagged. The other RF-type models are flagged
+when their damping lies outside the convergence region of ``rfsim.analysis.boundary``.
 
 Whole network
 -------------
@@ -59,10 +61,10 @@ NEURON_MODELS = ("rf", "brf", "hrf", "bhrf", "alif", "li")
 """Neuron models of the per-neuron Jacobian (``'li'`` is the leaky-integrator readout)."""
 
 HARMONIC_ORDERS = ("implementation", "paper")
-"""Update orders of the harmonic neurons: the engine's semi-implicit step or the paper's explicit Euler."""
+"""Update orders of the harmonic neurons: the engine's semi-implicit step or the printed explicit Euler step."""
 
 DAMPING_SIGNS = ("implementation", "paper")
-"""BHRF damping p_h + b' + q (the engine) or p_h - b' - q (the paper's algorithm)."""
+"""BHRF damping p_h + b' + q (the engine) or p_h - b' - q (as printed with the model)."""
 
 STATE_NAMES = {"brf": ("u", "v", "q", "z"), "rf": ("u", "v", "z"), "bhrf": ("u", "v", "q", "z"),
                "alif": ("u", "a", "z")}
