@@ -123,6 +123,8 @@ class _ProgressReporter:
 @click.option("--valid-fraction", type=float, default=None, help="Fraction of training sequences for validation.")
 @click.option("--limit-train", type=int, default=None, help="Train on only the first N training sequences.")
 @click.option("--limit-eval", type=int, default=None, help="Validate and test on only the first N sequences.")
+@click.option("--omega-init", type=click.Choice(["uniform", "spectrum"]), default=None,
+              help="Draw initial omegas from --omega-range, or around the training inputs' spectral peaks.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar for each epoch.")
 @fail_on_rfsim_error
 def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, progress, **settings):

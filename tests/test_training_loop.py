@@ -142,3 +142,21 @@ def test_epochs_to_fraction():
     assert epochs_to_fraction(accuracies, 100.0, 0.95) == 3
     assert epochs_to_fraction(accuracies, 100.0, 1.0) == 4
     assert epochs_to_fraction(accuracies, 200.0, 1.0) is None
+
+
+def test_spectrum_init_places_omega_near_input_peaks(tmp_path):
+    import json
+
+    config = _config(epochs=1, omega_init="spectrum")
+    train(config, tmp_path / "spec")
+    omega = load_checkpoint(tmp_path / "spec" / "init.npz").params["hidden.omega"]
+    peaks = np.asarray(json.loads((tmp_path / "spec" / "config.json").read_text())["omega_init_peaks"]["omega"])
+    assert peaks.size >= 1
+    # Each omega is drawn as peak * (1 + 0.05 e), e ~ N(0, 1): within 30 % of some peak.
+    nearest = np.min(np.abs(omega[:, None] / peaks[None, :] - 1.0), axis=1)
+    assert np.all(nearest < 0.3)
+
+
+def test_spectrum_init_rejected_for_alif():
+    with pytest.raises(RFSimError, match="RF-family"):
+        resolve_config("synthetic", "alif", overrides={"omega_init": "spectrum"})

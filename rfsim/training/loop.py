@@ -45,7 +45,7 @@ LOG_COLUMNS = (
 )
 
 # Streams of numpy.random.SeedSequence([seed, stream]) for each random draw of a run.
-_INIT_STREAM, _MASK_STREAM, _SHUFFLE_STREAM = 1, 2, 3
+_INIT_STREAM, _MASK_STREAM, _SHUFFLE_STREAM, _OMEGA_STREAM = 1, 2, 3, 4
 
 
 class TrainingDiverged(RFSimError):
@@ -185,6 +185,7 @@ class Trainer:
         ranges = dict(omega_range=config.omega_range, b_offset_range=config.b_offset_range,
                       tau_out=config.tau_out, tau_mem=config.tau_mem, tau_adp=config.tau_adp)
         self.params = init_params(self.net_config, rng, **ranges)
+        spectrum = self._init_omega_from_spectrum()
         self.optimizer = make_optimizer(config, self.params)
         self.epochs_done = 0
         self.best_epoch = None
@@ -192,10 +193,25 @@ class Trainer:
         self.rows = []
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.run_dir / "config.json", {
-            "train": config.to_dict(), "network": self.net_config.__dict__, "task": self._task_metadata(),
-        })
+        saved = {"train": config.to_dict(), "network": self.net_config.__dict__, "task": self._task_metadata()}
+        if spectrum is not None:
+            saved["omega_init_peaks"] = {"omega": spectrum.peak_omega, "power": spectrum.peak_power}
+        atomic_write_json(self.run_dir / "config.json", saved)
         save_checkpoint(self.run_dir / "init.npz", self._params_with_mask(), self.checkpoint_metadata(epoch=0))
+
+    def _init_omega_from_spectrum(self):
+        """Replace the uniform omegas by draws around the training set's spectral peaks, if configured."""
+        if self.config.omega_init != "spectrum":
+            return None
+        from rfsim.analysis.parameters import spectrum_omega_init
+
+        rng = np.random.default_rng([self.config.seed, _OMEGA_STREAM])
+        # The upper bound of omega_range caps the search: at omega = 1/dt the derivative of
+        # p(omega) is infinite, so the first update would turn omega into NaN.
+        omega, spectrum = spectrum_omega_init(self.task.train, self.config.n_hidden, rng, dt=self.config.dt,
+                                              omega_max=self.config.omega_range[1])
+        self.params["hidden.omega"] = omega.astype(self.params["hidden.omega"].dtype)
+        return spectrum
 
     def _load_state(self):
         state_path = self.run_dir / "state.npz"

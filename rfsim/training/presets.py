@@ -77,6 +77,12 @@ class TrainConfig:
         Sequences per batch during evaluation (does not change the results).
     data_dir : str or None
         Folder with local dataset files (overrides ``RFSIM_DATA_DIR``).
+    omega_init : {'uniform', 'spectrum'}
+        'uniform' draws omega from ``omega_range``; 'spectrum' draws it around
+        the dominant angular frequencies of the training inputs' power spectrum
+        (``rfsim.analysis.parameters.spectrum_omega_init``), in proportion to
+        their power, searching only up to the upper bound of ``omega_range``.
+        RF-family models only.
     """
 
     task: str = "ecg"
@@ -109,6 +115,7 @@ class TrainConfig:
     limit_eval: int | None = None
     eval_batch_size: int = 256
     data_dir: str | None = None
+    omega_init: str = "uniform"
 
     def __post_init__(self):
         _check_config(self)
@@ -129,6 +136,7 @@ def _check_config(config):
         "loss": ("sequence", "label-last", "cross-entropy"),
         "rf_reset": ("none", "soft", "hard"),
         "dtype": ("float64", "float32"),
+        "omega_init": ("uniform", "spectrum"),
     }
     for name, allowed in choices.items():
         if getattr(config, name) not in allowed:
@@ -166,6 +174,8 @@ def _check_config(config):
         low, high = getattr(config, name)
         if not low <= high:
             raise RFSimError(f"{name} must be (low, high) with low <= high, got {name}={getattr(config, name)!r}")
+    if config.omega_init == "spectrum" and config.model == "alif":
+        raise RFSimError("omega_init='spectrum' applies to RF-family models; ALIF neurons have no omega")
     omega_high = config.omega_range[1]
     if config.model != "alif" and omega_high * config.dt > 1.0:
         raise RFSimError(
