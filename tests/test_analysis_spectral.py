@@ -607,7 +607,8 @@ def test_summary_and_tables(reports):
 
     table = format_comparison(summaries)
     lines = table.splitlines()
-    assert lines[1].startswith("brf/best") and lines[3].startswith("alif/best")
+    assert lines[1].startswith("brf/best")
+    assert lines[3].startswith("alif/best")
     assert "|g| @500" in lines[0]
     assert "n/a" in lines[1]
     text = format_neuron_summary(reports[0])

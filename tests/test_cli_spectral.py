@@ -54,8 +54,8 @@ def test_comparison_table_three_models(checkpoints, tmp_path):
 
 
 def test_rf_neurons_flagged(checkpoints):
-    # The RF network's damping -b_offset is not tied to p(omega), so neurons with a small
-    # b_offset sit outside the region; the command lists them with their interval.
+    # The RF damping -b_offset is not tied to p(omega), so a small b_offset leaves the region.
+    # The command lists each such neuron with its interval.
     from rfsim.analysis._checkpoints import load_analysis_checkpoint
     from rfsim.analysis.spectral import hidden_neuron_spectra
 

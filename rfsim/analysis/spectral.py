@@ -39,9 +39,9 @@ where D_t holds one H x H diagonal block per pair of state variables (the neuron
 own dynamics), C_t = d S_t / d I_t stacks per-neuron coefficients, and E_z selects
 z_{t-1}. The rows of z_t and q_t carry g(s_t) times the rows of s_t. J_0 maps the
 zero state S_{-1}. The states come from ``rfsim.network.forward(..., record=True)``
-(float64); each step is recomputed from the recorded previous state in the
-engine's evaluation order, and the largest difference to the record is kept as
-``replay_error``.
+in float64. Each step is recomputed from the recorded previous state in the
+engine's evaluation order, and ``replay_error`` keeps the largest difference to
+the record.
 
 Back-propagation multiplies an adjoint by J_t^T at every step. Starting from unit
 vectors w_{T-1} at the last step, w_{t-1} = J_t^T w_t, the norm ||w_{T-1-k}|| at
@@ -1211,9 +1211,10 @@ def save_spectral_reports(reports, path, lags=DEFAULT_LAGS):
     """Write one or more ``SpectralReport`` to a CSV or NPZ file, chosen by the suffix.
 
     ``.csv``: a long table with the columns checkpoint, model, table, index, q,
-    quantity, value. ``table`` is ``neuron`` (index: neuron; q for the spectral
-    radius and the flag), ``readout``, ``step`` (index: step t), ``lag`` (index: lag
-    k) or ``summary`` (index: the lag of a gradient ratio).
+    quantity, value. The ``table`` column names the part: ``neuron`` (index: the
+    neuron, with q on the spectral radius and flag rows), ``readout``, ``step``
+    (index: the step t), ``lag`` (index: the lag k) or ``summary`` (index: the lag
+    of a gradient ratio).
 
     ``.npz``: every array, under keys ``"<k>/hidden/<attribute>"``,
     ``"<k>/readout/<attribute>"`` and ``"<k>/network/<attribute>"`` for the k-th
