@@ -614,6 +614,9 @@ def test_summary_and_tables(reports):
     text = format_neuron_summary(reports[0])
     assert "q = 1" in text
     assert "no neuron has b_offset + q outside" in text
+    alif_text = format_neuron_summary(reports[2])
+    assert "(no q)" in alif_text
+    assert "1x1 alpha" in alif_text
     if reports[1].hidden.flagged_neurons().size:
         assert "flagged neurons" in format_neuron_summary(reports[1])
     with pytest.raises(RFSimError, match="summaries is empty"):

@@ -1109,7 +1109,7 @@ def format_neuron_summary(report):
                  f"({'2x2 in (u, v)' if hidden.omega is not None else '1x1 alpha = exp(-1/|tau_mem|)'}):")
     rows = range(hidden.q.size) if hidden.has_refractory else range(1)
     for row in rows:
-        label = f"q = {hidden.q[row]:<8.4g}" if hidden.has_refractory else "any q     "
+        label = f"q = {hidden.q[row]:<8.4g}" if hidden.has_refractory else "(no q)    "
         outside = "n/a" if hidden.offset_high is None else str(int(hidden.outside_region[row].sum()))
         lines.append(f"    {label} median {np.median(hidden.spectral_radius[row]):.6f}  "
                      f"max {np.max(hidden.spectral_radius[row]):.6f}  outside the region: {outside}")
