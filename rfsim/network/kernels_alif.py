@@ -43,14 +43,11 @@ def alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts):
         # Leaky integration with a unit time step.
         u_tilde = prev[U, i] * alpha[i] + drive[i] * one_minus_alpha[i]
 
-        # Spike and soft reset by the current threshold.
-        if u_tilde - theta > 0:
-            z_new[i] = 1
-            new[U, i] = u_tilde - consts[ONE] * theta
-            n_spikes += 1
-        else:
-            z_new[i] = 0
-            new[U, i] = u_tilde - consts[ZERO] * theta
+        # Spike and soft reset by the current threshold (branch-free, so it vectorises).
+        spike = u_tilde - theta > 0
+        z_new[i] = spike
+        new[U, i] = u_tilde - (consts[ONE] if spike else consts[ZERO]) * theta
+        n_spikes += spike
         new[U_TILDE, i] = u_tilde
         new[A, i] = a
         new[DRIVE, i] = drive[i]

@@ -67,14 +67,11 @@ def brf_forward_row(drive, prev, new, z_new, cell, consts):
         new[U, i] = ((u + (b * u) * dt) - (omega[i] * v) * dt) + drive[i] * dt
         new[V, i] = (v + (omega[i] * u) * dt) + (b * v) * dt
 
-        # Threshold raised by q_{t-1}; q jumps by one per spike.
-        if (new[U, i] - theta) - q > 0:
-            z_new[i] = 1
-            new[Q, i] = q * gamma + consts[ONE]
-            n_spikes += 1
-        else:
-            z_new[i] = 0
-            new[Q, i] = q * gamma + consts[ZERO]
+        # Threshold raised by q_{t-1}; q jumps by one per spike (branch-free, so it vectorises).
+        spike = (new[U, i] - theta) - q > 0
+        z_new[i] = spike
+        new[Q, i] = q * gamma + (consts[ONE] if spike else consts[ZERO])
+        n_spikes += spike
     return n_spikes
 
 
@@ -143,11 +140,9 @@ def rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset):
         new[V, i] = (v + (omega[i] * u) * dt) + (b[i] * v) * dt
 
         # Fixed threshold; the reset is applied when the state is next read.
-        if new[U, i] - theta > 0:
-            z_new[i] = 1
-            n_spikes += 1
-        else:
-            z_new[i] = 0
+        spike = new[U, i] - theta > 0
+        z_new[i] = spike
+        n_spikes += spike
     return n_spikes
 
 
@@ -207,13 +202,10 @@ def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
         new[U, i] = ((u + drive[i] * dt) - (b * u) * two_dt) - (omega_sq[i] * v_new) * dt
 
         # Threshold raised by q_{t-1}; q jumps by one per spike.
-        if (new[U, i] - theta) - q > 0:
-            z_new[i] = 1
-            new[Q, i] = q * gamma + consts[ONE]
-            n_spikes += 1
-        else:
-            z_new[i] = 0
-            new[Q, i] = q * gamma + consts[ZERO]
+        spike = (new[U, i] - theta) - q > 0
+        z_new[i] = spike
+        new[Q, i] = q * gamma + (consts[ONE] if spike else consts[ZERO])
+        n_spikes += spike
     return n_spikes
 
 
