@@ -33,9 +33,9 @@ takes:
     exactly zero for |s| >= 1.
 
 The Numba scalar ``surrogate_derivative`` takes an integer code (``SURROGATE_CODES``)
-and reproduces the authors' float64 values bit for bit. ``surrogate_derivative_row``
-evaluates a whole row of neurons with a branch-free exponential that the compiler
-vectorises (within 1 ulp of ``math.exp``); the engine's backward sweep calls it.
+and reproduces the authors' float64 values bit for bit. The engine's backward sweep
+calls ``surrogate_derivative_row`` instead. It evaluates a whole row of neurons with
+a branch-free exponential (within 1 ulp of ``math.exp``) that the compiler vectorises.
 ``surrogate_grad`` is the NumPy twin, written from the equations above.
 """
 
@@ -152,7 +152,7 @@ def surrogate_derivative_row(code, s, out, work, bits):
     ``work`` (float64) and ``bits`` (int64) are scratch arrays at least as long as ``s``.
     The narrow Gaussian is the 36th power of the wide one, exp(-2 s^2) = exp(-s^2/18)^36,
     so one exponential per entry suffices. The result agrees with ``surrogate_derivative``
-    to 1e-14 absolute (the peak g(0) is 0.44 or 0.85); the relative error grows only
+    to 1e-14 absolute, against a peak g(0) of 0.44 or 0.85. The relative error grows only
     near the zero crossings of g, where the two Gaussians cancel.
     """
     n = s.shape[0]

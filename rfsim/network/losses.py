@@ -12,11 +12,11 @@ B sequences and the loss offset k (``RSNNConfig.loss_offset``, the authors'
     Targets of shape (T, B) are accepted and their last row is used.
 ``'cross-entropy'`` (PS-MNIST, SHD; one class distribution per sequence)
     L = sum_{t >= k} (1/B) sum_b -sum_c y_{b,c} log p_t[b, c], reported as L / (T - k).
-    Targets are (B,) int (y one-hot, so this is the NLL of ``'sequence'`` with the same
-    class at every step), (T, B) int (a class per step, the same loss as ``'sequence'``),
-    or (B, C) float: a soft or one-hot class distribution per sequence. Soft rows need
-    not sum to 1 (an all-zero row contributes nothing, unlike the authors' ECG loss,
-    which takes the argmax of an all-zero one-hot row as class 0).
+    Targets may be (B,) int, so y is one-hot and L is the NLL of ``'sequence'`` with the
+    same class at every step. They may be (T, B) int, a class per step, which is the
+    ``'sequence'`` loss. Or they are (B, C) float, a soft or one-hot class distribution
+    per sequence. Soft rows need not sum to 1, and an all-zero row contributes nothing
+    (the authors' ECG loss instead takes the argmax of an all-zero one-hot row, class 0).
 
 Accuracy (``accuracy_counts``) picks classes with argmax, ties to the first index:
 per step for every (t >= k, b) against the step's class (ECG), or once per sequence
@@ -68,9 +68,10 @@ class LossResult:
 class EncodedTargets:
     """Targets in the form the kernels read.
 
-    ``labels`` (T, B) or (1, B) int64 class per step or per sequence; ``soft`` (B, C)
-    float64 class distributions (or a (1, 1) placeholder); ``use_soft``; ``per_step``
-    whether the classes vary by step; ``loss_steps`` the number of steps in L.
+    ``labels`` is (T, B) or (1, B) int64, a class per step or per sequence. ``soft`` is
+    (B, C) float64 class distributions, or a (1, 1) placeholder unless ``use_soft``.
+    ``per_step`` tells whether the classes vary by step, and ``loss_steps`` is the number
+    of steps in L.
     """
 
     labels: np.ndarray
@@ -207,7 +208,7 @@ def accuracy_counts(config, outputs, targets, per_step=True):
 
 
 def default_per_step(config, targets):
-    """Whether accuracy is counted per step by default: for per-step integer targets."""
+    """Return whether accuracy is counted per step by default, which it is for per-step integer targets."""
     targets = np.asarray(targets)
     return config.loss != "label-last" and targets.ndim == 2 and np.issubdtype(targets.dtype, np.integer)
 
