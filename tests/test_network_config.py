@@ -62,8 +62,10 @@ def test_init_params_distributions():
     assert np.abs(weight).max() <= bound
     assert np.abs(weight).max() > 0.99 * bound
     assert np.abs(params["hidden.linear.bias"]).max() <= 1.0 / math.sqrt(250)
-    assert 3.0 <= params["hidden.omega"].min() and params["hidden.omega"].max() <= 5.0
-    assert 0.1 <= params["hidden.b_offset"].min() and params["hidden.b_offset"].max() <= 1.0
+    assert params["hidden.omega"].min() >= 3.0
+    assert params["hidden.omega"].max() <= 5.0
+    assert params["hidden.b_offset"].min() >= 0.1
+    assert params["hidden.b_offset"].max() <= 1.0
     # 30 draws of N(20, 1): the mean is within 4 standard errors (4 / sqrt(30)) of 20.
     assert abs(params["out.tau_mem"].mean() - 20.0) < 4.0 / math.sqrt(30)
     out_bound = math.sqrt(6.0 / (200 + 30))

@@ -8,6 +8,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rfsim.errors import RFSimError
 from rfsim.network import (
@@ -204,7 +206,7 @@ def test_single_brf_neuron_golden():
         np.testing.assert_array_equal(result.states[state][:, 0, 0], data[state], err_msg=state)
 
 
-def test_train_step_tbptt_full_window_equals_value_and_grad():
+def test_train_step_full_window_is_bptt():
     config, params, x, targets = make_case("brf")
     calls = []
     result = train_step_tbptt(config, params, x, targets, x.shape[0], calls.append)
@@ -214,7 +216,7 @@ def test_train_step_tbptt_full_window_equals_value_and_grad():
     assert_grads_identical(calls[0], expected_grads)
 
 
-def test_train_step_tbptt_without_update_sums_to_truncated_gradient():
+def test_train_step_window_gradients_sum():
     config, params, x, targets = make_case("alif", loss_offset=2)
     calls = []
     train_step_tbptt(config, params, x, targets, 9, calls.append)
@@ -226,7 +228,7 @@ def test_train_step_tbptt_without_update_sums_to_truncated_gradient():
                                    err_msg=key)
 
 
-def test_train_step_tbptt_updates_between_windows():
+def test_train_step_updates_between_windows():
     # Plain gradient descent applied per window: the second window must run with the
     # parameters updated by the first, so its outputs differ from a run without updates.
     config, params, x, targets = make_case("brf")
@@ -244,7 +246,7 @@ def test_train_step_tbptt_updates_between_windows():
     assert any(not np.array_equal(params[key], frozen[key]) for key in params)
 
 
-def test_train_step_tbptt_label_last_updates_once():
+def test_train_step_label_last_updates_once():
     config, params, x, targets = make_case("brf", loss="label-last")
     calls = []
     result = train_step_tbptt(config, params, x, targets, 15, calls.append)
@@ -309,3 +311,26 @@ def test_bad_mask_and_window_raise():
         value_and_grad(config, params, x, targets, tbptt_window=0)
     with pytest.raises(RFSimError, match="apply_update"):
         train_step_tbptt(config, params, x, targets, 5, None)
+
+
+@settings(max_examples=25)
+@given(seed=st.integers(0, 2**16), extra=st.integers(0, 10), model=st.sampled_from(["brf", "rf", "bhrf", "alif"]))
+def test_property_long_window_is_full_bptt(seed, extra, model):
+    """Theorem: truncated BPTT with a window K >= T cuts nothing, so it is full BPTT bit for bit."""
+    config, params, x, targets = make_case(model, n_steps=15, batch=3, seed=seed)
+    full, full_grads = value_and_grad(config, params, x, targets)
+    truncated, grads = value_and_grad(config, params, x, targets, tbptt_window=15 + extra)
+    assert truncated.loss_sum == full.loss_sum
+    assert_grads_identical(grads, full_grads)
+
+
+@settings(max_examples=25)
+@given(seed=st.integers(0, 2**16), split=st.integers(1, 8), model=st.sampled_from(["brf", "rf", "bhrf", "alif"]))
+def test_property_batch_split_keeps_outputs(seed, split, model):
+    """Theorem: sequences do not interact, so splitting the batch anywhere leaves every output unchanged."""
+    config, params, x, _ = make_case(model, n_steps=12, batch=9, seed=seed)
+    together = forward(config, params, x)
+    first = forward(config, params, x[:, :split])
+    second = forward(config, params, x[:, split:])
+    np.testing.assert_array_equal(np.concatenate([first.outputs, second.outputs], axis=1), together.outputs)
+    assert first.spike_count + second.spike_count == together.spike_count

@@ -76,8 +76,8 @@ def test_soft_cross_entropy_definition():
 @pytest.mark.parametrize("loss,offset", [("sequence", 5), ("label-last", 0), ("cross-entropy", 4)])
 def test_readout_gradient_matches_central_differences(loss, offset):
     # The readout parameters reach the loss only through the output membrane, not through
-    # any spike, so while no spike flips the loss is smooth in them and the engine's
-    # gradient is the true derivative: central differences agree to O(eps^2) + rounding.
+    # any spike. So while no spike flips, the loss is smooth in them and the engine's
+    # gradient is the true derivative. Central differences agree to O(eps^2) + rounding.
     config, params, x, rng = make_case(loss, loss_offset=offset, seed=3)
     targets = rng.integers(0, 4, (30, 5)) if loss == "sequence" else rng.random((5, 4)) if loss == "cross-entropy" \
         else rng.integers(0, 4, 5)

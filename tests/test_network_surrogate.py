@@ -1,4 +1,5 @@
-"""Surrogate derivatives: the authors' values, the paper's formula, and the vectorised row kernel."""
+"""Surrogate derivatives: the authors' values (traces from their public PyTorch implementation),
+the BRF paper's printed formula, and the vectorised row kernel."""
 
 from pathlib import Path
 
