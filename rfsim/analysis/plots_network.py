@@ -342,3 +342,95 @@ def spectral_figure(reports, title=None):
     if title is not None:
         figure.suptitle(title)
     return figure
+
+
+# --- robustness and training studies ---
+
+__all__ += ["robustness_figure", "study_figure"]
+
+
+def robustness_figure(sweep, title=None):
+    """Build a figure of a robustness sweep: accuracy and SOP against the perturbation level.
+
+    Each panel shows the mean over the repetitions with error bars of one sample
+    standard deviation, the single repetitions as faint dots, and the unperturbed
+    network as a dashed line.
+
+    Parameters
+    ----------
+    sweep : rfsim.analysis.robustness.RobustnessSweep
+    title : str, optional
+        Figure title; by default it names the kind, checkpoint and split.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    figure = Figure(figsize=(10.5, 4.2), layout="constrained")
+    accuracy_axes, sop_axes = figure.subplots(1, 2)
+    panels = ((accuracy_axes, "accuracy", "accuracy [%]"),
+              (sop_axes, "sop", "SOP [delivered hidden spikes per sequence]"))
+    order = np.argsort(sweep.levels, kind="stable")
+    levels = sweep.levels[order]
+    for axes, metric, label in panels:
+        values = getattr(sweep, metric)[order]
+        if sweep.repeats > 1:
+            for r in range(sweep.repeats):
+                axes.plot(levels, values[:, r], linestyle="none", marker=".", color="C0", alpha=0.3)
+        axes.errorbar(levels, sweep.mean(metric)[order], yerr=sweep.std(metric)[order], marker="o", color="C0",
+                      capsize=3, label=f"mean +- std over {sweep.repeats} repetition(s)")
+        axes.axhline(getattr(sweep.baseline, metric), color="0.4", linestyle="--", linewidth=1.0,
+                     label="unperturbed")
+        axes.set_xlabel(sweep.level_label)
+        axes.set_ylabel(label)
+        axes.legend(fontsize="small")
+    accuracy_axes.set_title("accuracy", fontsize="medium")
+    sop_axes.set_title("sparsity", fontsize="medium")
+    figure.suptitle(title or f"{sweep.kind}: {sweep.checkpoint} ({sweep.model.upper()}), {sweep.split} split, "
+                             f"{sweep.n_sequences} sequences")
+    return figure
+
+
+def study_figure(table, title=None):
+    """Build a figure of a training study: test accuracy, SOP and synaptic operations per setting.
+
+    A pruning study is drawn against the pruning probability p: the mean over seeds
+    with error bars of one sample standard deviation, and single seeds as faint dots.
+    An ablation study is drawn as bars, one per BRF variant.
+
+    Parameters
+    ----------
+    table : rfsim.analysis.studies.StudyTable
+    title : str, optional
+        Figure title; by default it names the study, model and task.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    panels = (("test_accuracy", "test accuracy [%]"), ("sop", "SOP [hidden spikes per test sequence]"),
+              ("synaptic_ops", "synaptic operations per test sequence"))
+    figure = Figure(figsize=(14.0, 4.2), layout="constrained")
+    axes_row = figure.subplots(1, len(panels))
+    positions = np.arange(len(table.settings))
+    for axes, (metric, label) in zip(axes_row, panels):
+        means, stds = table.summary(metric)
+        if table.study == "pruning":
+            x = np.asarray(table.values)
+            for run in table.runs:
+                axes.plot(run.value, getattr(run, metric), linestyle="none", marker=".", color="C0", alpha=0.3)
+            order = np.argsort(x)
+            axes.errorbar(x[order], means[order], yerr=stds[order], marker="o", color="C0", capsize=3)
+            axes.set_xlabel("recurrent pruning probability p")
+        else:
+            axes.bar(positions, means, yerr=stds, color=[f"C{i % 10}" for i in positions], capsize=3)
+            for index, setting in enumerate(table.settings):
+                values = [getattr(run, metric) for run in table.runs_of(setting)]
+                axes.plot(np.full(len(values), index), values, linestyle="none", marker=".", color="k", alpha=0.5)
+            axes.set_xticks(positions)
+            axes.set_xticklabels(table.settings, rotation=20, fontsize="small")
+            axes.set_xlabel("BRF variant")
+        axes.set_ylabel(label)
+    figure.suptitle(title or f"{table.study} study: {table.model.upper()} on {table.task}, "
+                             f"{len(table.seeds)} seed(s)")
+    return figure

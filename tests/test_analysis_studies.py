@@ -1,0 +1,163 @@
+"""Tests of the pruning study on the synthetic task with tiny networks."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rfsim.analysis.studies import (
+    SPARSITY_FILE,
+    StudyTable,
+    check_probabilities,
+    check_variants,
+    pruning_study,
+    save_study_table,
+)
+from rfsim.errors import RFSimError
+
+TINY = dict(epochs=1, n_hidden=8, batch_size=8, limit_train=16, limit_eval=8)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("pruning_study")
+    events = []
+    table = pruning_study("synthetic", "brf", [0.0, 0.5], [0, 1], out_dir, TINY,
+                          callback=lambda event, info: events.append((event, info["setting"], info["seed"])))
+    return table, out_dir, events
+
+
+def test_pruning_study_creates_run_folders(study):
+    table, out_dir, events = study
+    for name in ("p0-seed0", "p0-seed1", "p0.5-seed0", "p0.5-seed1"):
+        for file in ("best.npz", "summary.json", "config.json", SPARSITY_FILE):
+            assert (out_dir / name / file).is_file(), (name, file)
+    assert [event for event, _, _ in events] == ["run_start", "run_done"] * 4
+    assert [(run.setting, run.seed) for run in table.runs] == [("0", 0), ("0", 1), ("0.5", 0), ("0.5", 1)]
+    assert all(run.status == "trained" for run in table.runs)
+
+
+def test_pruning_study_saves_settings(study):
+    _, out_dir, _ = study
+    saved = json.loads((out_dir / "p0.5-seed1" / "config.json").read_text())["train"]
+    assert saved["pruning"] == 0.5
+    assert saved["seed"] == 1
+    assert saved["epochs"] == 1
+    assert saved["n_hidden"] == 8
+
+
+def test_pruning_study_table_values(study):
+    table, out_dir, _ = study
+    for run in table.runs:
+        summary = json.loads((run.run_dir / "summary.json").read_text())
+        assert run.test_accuracy == summary["test_accuracy"]
+        assert run.test_loss == summary["test_loss"]
+        # The study's SOP is measured again on the best checkpoint; it equals the logged one.
+        assert run.sop == pytest.approx(summary["test_sop"], rel=1e-12)
+    unpruned = table.runs_of("0")
+    pruned = table.runs_of("0.5")
+    assert all(run.recurrent_weights == 64 for run in unpruned)
+    assert all(0 < run.recurrent_weights < 64 for run in pruned)
+    means, stds = table.summary("recurrent_weights")
+    assert means[0] == 64.0
+    assert stds[0] == 0.0
+    assert means[1] == np.mean([run.recurrent_weights for run in pruned])
+
+
+def test_pruning_study_is_resumable(study):
+    table, out_dir, _ = study
+    stamps = {run.run_dir: (run.run_dir / "best.npz").stat().st_mtime_ns for run in table.runs}
+    events = []
+    again = pruning_study("synthetic", "brf", [0.0, 0.5], [0, 1], out_dir, TINY,
+                          callback=lambda event, info: events.append(event))
+    assert events == ["run_skipped"] * 4
+    assert all(run.status == "finished" for run in again.runs)
+    for run, first in zip(again.runs, table.runs):
+        assert (run.run_dir / "best.npz").stat().st_mtime_ns == stamps[run.run_dir]
+        assert run.test_accuracy == first.test_accuracy
+        assert run.synaptic_ops == first.synaptic_ops
+
+
+def test_pruning_study_resumes_interrupted_run(tmp_path):
+    from rfsim.training.loop import Trainer
+    from rfsim.training.presets import resolve_config
+
+    config = resolve_config("synthetic", "brf", overrides={**TINY, "epochs": 2, "pruning": 0.25, "seed": 0})
+    interrupted = Trainer(config, tmp_path / "p0.25-seed0").run(max_minutes=0.0)
+    assert interrupted.status == "time-limit"
+    assert interrupted.epochs_done == 0
+
+    table = pruning_study("synthetic", "brf", [0.25], [0], tmp_path, {**TINY, "epochs": 2})
+    run = table.runs[0]
+    assert run.status == "resumed"
+    assert run.epochs_done == 2
+
+
+def test_pruning_study_rejects_other_run(study, tmp_path):
+    _, out_dir, _ = study
+    with pytest.raises(RFSimError, match=r"contains a run with other settings \(epochs: saved 1, study 2\)"):
+        pruning_study("synthetic", "brf", [0.0], [0], out_dir, {**TINY, "epochs": 2})
+
+
+@pytest.mark.parametrize("probabilities, message", [
+    ([], "empty"),
+    ([0.5, 1.0], r"must lie in \[0, 1\), got 1.0"),
+    ([-0.1], r"must lie in \[0, 1\), got -0.1"),
+    ([0.25, 0.25], "must differ"),
+])
+def test_check_probabilities_rejects(probabilities, message):
+    with pytest.raises(RFSimError, match=message):
+        check_probabilities(probabilities)
+
+
+def test_check_variants_rejects():
+    with pytest.raises(RFSimError, match="unknown BRF ablation variant 'no-q'"):
+        check_variants(["all", "no-q"])
+    with pytest.raises(RFSimError, match="empty"):
+        check_variants([])
+    assert check_variants(["none", "all"]) == ("none", "all")
+
+
+def test_pruning_study_rejects_bad_seeds_and_overrides(tmp_path):
+    with pytest.raises(RFSimError, match="seeds must be non-negative integers"):
+        pruning_study("synthetic", "brf", [0.0], [-1], tmp_path, TINY)
+    with pytest.raises(RFSimError, match="must differ"):
+        pruning_study("synthetic", "brf", [0.0], [3, 3], tmp_path, TINY)
+    with pytest.raises(RFSimError, match="sets pruning, seed itself"):
+        pruning_study("synthetic", "brf", [0.0], [0], tmp_path, {**TINY, "pruning": 0.1, "seed": 4})
+    with pytest.raises(RFSimError, match="unknown setting"):
+        pruning_study("synthetic", "brf", [0.0], [0], tmp_path, {**TINY, "learning_rate": 0.1})
+    assert not any(tmp_path.iterdir())
+
+
+def test_save_study_table_formats(study, tmp_path):
+    table, _, _ = study
+    save_study_table(table, tmp_path / "table.csv")
+    rows = (tmp_path / "table.csv").read_text().splitlines()
+    assert rows[0].startswith("setting,value,seed,status,best_epoch")
+    assert rows[0].endswith(",run_dir")
+    assert len(rows) == 1 + 4
+
+    save_study_table(table, tmp_path / "table.json")
+    stored = json.loads((tmp_path / "table.json").read_text())
+    assert stored["study"] == "pruning"
+    assert stored["settings"] == ["0", "0.5"]
+    assert len(stored["runs"]) == 4
+    assert stored["summary"]["test_accuracy"]["mean"] == pytest.approx(list(table.summary("test_accuracy")[0]))
+
+    save_study_table(table, tmp_path / "table.md")
+    text = (tmp_path / "table.md").read_text()
+    assert "| pruning p | test accuracy [%] |" in text
+    assert "\n| 0.5 | " in text
+    with pytest.raises(RFSimError, match=r"\.csv, \.json or \.md"):
+        save_study_table(table, tmp_path / "table.xlsx")
+
+
+def test_study_figure_builds(study):
+    from rfsim.analysis.plots_network import study_figure
+
+    table, _, _ = study
+    figure = study_figure(table)
+    assert len(figure.axes) == 3
+    assert figure.axes[0].get_xlabel() == "recurrent pruning probability p"
+    assert isinstance(table, StudyTable)
