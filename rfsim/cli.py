@@ -1111,6 +1111,280 @@ def spectral(checkpoint_paths, task, split, sample, n_steps, stride, refractory_
         click.echo(f"figure written to {plot_path}")
 
 
+# --- robustness ---
+
+
+def _parse_number_list(text, param_hint, kind=float):
+    """Parse a comma-separated list of numbers such as 0,0.1,0.2."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise click.BadParameter(f"the list is empty; give comma-separated values such as 0,0.1,0.2, got {text!r}",
+                                 param_hint=param_hint)
+    try:
+        return [kind(item) for item in items]
+    except ValueError:
+        expected = "integers such as 0,1,2" if kind is int else "numbers such as 0,0.1,0.2"
+        raise click.BadParameter(f"expected comma-separated {expected}, got {text!r}", param_hint=param_hint) from None
+
+
+def _check_figure_suffix(plot_path):
+    """Reject a figure file name whose format matplotlib does not know, before any work is done."""
+    import os
+
+    from matplotlib.figure import Figure
+
+    if plot_path is None:
+        return
+    formats = Figure().canvas.get_supported_filetypes()
+    if os.path.splitext(plot_path)[1].lstrip(".").lower() not in formats:
+        raise click.BadParameter(f"unknown figure format of {plot_path!r}; use one of "
+                                 f"{', '.join('.' + name for name in sorted(formats))}", param_hint="--plot")
+
+
+def _check_suffix(path, suffixes, param_hint):
+    import os
+
+    if path is not None and os.path.splitext(path)[1].lower() not in suffixes:
+        raise click.BadParameter(f"the file must end in {' or '.join(suffixes)}, got {path!r}", param_hint=param_hint)
+
+
+def _sweep_progress(show):
+    """Return a ``progress(done, total)`` callback that draws a tqdm bar, or None."""
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    bar = {}
+
+    def update(done, total):
+        if "bar" not in bar:
+            bar["bar"] = tqdm(total=total, desc="evaluations", unit="eval", leave=False)
+        bar["bar"].update(1)
+        if done == total:
+            bar["bar"].close()
+
+    return update
+
+
+@cli.command()
+@click.option("--checkpoint", "checkpoint_path", type=click.Path(dir_okay=False), required=True,
+              help="Trained checkpoint .npz (its .json sidecar beside it).")
+@click.option("--kind", type=click.Choice(["quantize", "input-noise", "spike-deletion", "weight-noise"]),
+              required=True, help="Perturbation: fixed-point weights, Gaussian input noise, deleted hidden spikes "
+                                  "or Gaussian weight noise.")
+@click.option("--levels", "levels_text", required=True,
+              help="Comma-separated levels: fractional bits (quantize), noise std (input-noise, weight-noise) or "
+                   "deletion probability in [0, 1] (spike-deletion), such as 0,0.1,0.2.")
+@click.option("--repeats", type=int, default=5, show_default=True,
+              help="Repetitions per level with independent draws (quantize is deterministic and uses 1).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
+@click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
+              help="Dataset split.")
+@click.option("--subset", type=int, default=None,
+              help="Evaluate only N sequences of the split: the first N, or a random draw with --subset-seed.")
+@click.option("--subset-seed", type=int, default=None, help="Draw the --subset sequences at random with this seed.")
+@click.option("--parameters", type=click.Choice(["weights", "all"]), default="weights", show_default=True,
+              help="Parameters that quantize and weight-noise perturb: weights and biases, or also omega, "
+                   "b_offset and the time constants.")
+@click.option("--relative/--absolute", "relative", default=True, show_default=True,
+              help="weight-noise: the level multiplies the std of each trained weight array, or is the noise std.")
+@click.option("--clip/--no-clip", "clip_inputs", default=False, show_default=True,
+              help="input-noise: clip the noisy input to the range of the clean inputs ([0, 1] for spikes).")
+@click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
+              help="Task to evaluate on (default: the checkpoint's task).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write every repetition, the means and stds to this .csv or .npz file.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write accuracy and SOP against the level to this figure (.png, .pdf, .svg).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar over the evaluations.")
+@fail_on_rfsim_error
+def robustness(checkpoint_path, kind, levels_text, repeats, seed, split, subset, subset_seed, parameters, relative,
+               clip_inputs, task, data_dir, out_path, plot_path, progress):
+    """Print the accuracy and SOP of a trained network under a perturbation swept over its level.
+
+    Each level is evaluated --repeats times with independent draws (the same
+    draws at every level), and the table shows the mean and std over them.
+    """
+    from rfsim.analysis.robustness import check_levels, robustness_sweep, save_robustness
+
+    levels = _parse_number_list(levels_text, "--levels")
+    try:
+        check_levels(kind, levels)
+    except RFSimError as error:
+        raise click.BadParameter(str(error), param_hint="--levels") from error
+    if repeats < 1:
+        raise click.BadParameter(f"must be at least 1, got {repeats}", param_hint="--repeats")
+    if seed < 0:
+        raise click.BadParameter(f"must be a non-negative integer, got {seed}", param_hint="--seed")
+    if subset is not None and subset < 1:
+        raise click.BadParameter(f"the subset must contain at least one sequence, got {subset}",
+                                 param_hint="--subset")
+    if subset_seed is not None and subset is None:
+        raise click.UsageError("--subset-seed draws a random subset; give its size with --subset N")
+    _check_suffix(out_path, (".csv", ".npz"), "--out")
+    _check_figure_suffix(plot_path)
+
+    sweep = robustness_sweep(checkpoint_path, kind, levels, repeats=repeats, seed=seed, split=split, subset=subset,
+                             subset_seed=subset_seed, parameters=parameters,
+                             noise_scale="relative" if relative else "absolute", clip_inputs=clip_inputs, task=task,
+                             data_dir=data_dir, progress=_sweep_progress(progress))
+    for line in sweep.lines():
+        click.echo(line)
+    click.echo(f"evaluated {sweep.levels.size * sweep.repeats + 1} networks in {sweep.seconds:.2f} s")
+    if out_path is not None:
+        save_robustness(sweep, out_path)
+        click.echo(f"results written to {out_path}")
+    if plot_path is not None:
+        from rfsim.analysis.plots_network import robustness_figure, save_figure
+
+        save_figure(robustness_figure(sweep), plot_path)
+        click.echo(f"figure written to {plot_path}")
+
+
+@cli.group()
+def study():
+    """Train one run per setting and seed and tabulate accuracy and sparsity (pruning, BRF ablation)."""
+
+
+def _parse_settings(pairs):
+    """Parse --set KEY=VALUE pairs; a VALUE is read as JSON where it can be (numbers, lists, true/null)."""
+    import json
+
+    overrides = {}
+    for pair in pairs:
+        key, separator, text = pair.partition("=")
+        if not separator or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE such as lr=0.05, got {pair!r}", param_hint="--set")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        overrides[key.strip()] = tuple(value) if isinstance(value, list) else value
+    return overrides
+
+
+def _study_options(function):
+    """Add the options that every study command shares."""
+    options = [
+        click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default="ecg",
+                     show_default=True, help="Task to train on."),
+        click.option("--seeds", "seeds_text", default="0", show_default=True,
+                     help="Comma-separated seeds; each setting is trained once per seed."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+                     help="Folder of the study: one run folder per setting and seed (finished runs are reused)."),
+        click.option("--epochs", type=int, default=None, help="Training epochs (default: the task's preset)."),
+        click.option("--hidden", "n_hidden", type=int, default=None, help="Number of hidden neurons."),
+        click.option("--batch-size", type=int, default=None, help="Training sequences per batch."),
+        click.option("--lr", type=float, default=None, help="Initial learning rate."),
+        click.option("--limit-train", type=int, default=None, help="Train on only the first N training sequences."),
+        click.option("--limit-eval", type=int, default=None, help="Validate and test on only the first N sequences."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                     help="TOML or JSON file of training settings that override the preset."),
+        click.option("--set", "set_pairs", multiple=True, metavar="KEY=VALUE",
+                     help="Any other training setting, such as --set dtype=float32 (repeatable)."),
+        click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                     help="Folder with local dataset files (overrides RFSIM_DATA_DIR)."),
+        click.option("--table", "table_path", type=click.Path(dir_okay=False), default=None,
+                     help="Write the table to this .csv (one row per run), .json or .md file."),
+        click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+                     help="Write test accuracy, SOP and synaptic operations per setting to this figure."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _study_overrides(epochs, n_hidden, batch_size, lr, limit_train, limit_eval, set_pairs, data_dir):
+    overrides = _parse_settings(set_pairs)
+    named = dict(epochs=epochs, n_hidden=n_hidden, batch_size=batch_size, lr=lr, limit_train=limit_train,
+                 limit_eval=limit_eval, data_dir=data_dir)
+    overrides.update({key: value for key, value in named.items() if value is not None})
+    return overrides
+
+
+def _study_reporter(event, info):
+    if event == "run_skipped":
+        logger.info("%s seed %d: finished earlier in %s, reusing it", info["setting"], info["seed"], info["run_dir"])
+    elif event == "run_start":
+        action = "resuming" if info["status"] == "resumed" else "training"
+        logger.info("%s seed %d: %s in %s", info["setting"], info["seed"], action, info["run_dir"])
+    elif event == "run_done":
+        run = info["run"]
+        logger.info("%s seed %d: test accuracy %.2f %%, SOP %.1f (best epoch %d)", run.setting, run.seed,
+                    run.test_accuracy, run.sop, run.best_epoch)
+
+
+def _finish_study(table, table_path, plot_path):
+    for line in table.lines():
+        click.echo(line)
+    if table_path is not None:
+        from rfsim.analysis.studies import save_study_table
+
+        save_study_table(table, table_path)
+        click.echo(f"table written to {table_path}")
+    if plot_path is not None:
+        from rfsim.analysis.plots_network import save_figure, study_figure
+
+        save_figure(study_figure(table), plot_path)
+        click.echo(f"figure written to {plot_path}")
+
+
+@study.command("pruning")
+@click.option("--model", type=click.Choice(["brf", "rf", "bhrf", "alif"]), default="brf", show_default=True,
+              help="Hidden neuron model.")
+@click.option("--probabilities", "probabilities_text", default="0,0.25,0.5,0.75", show_default=True,
+              help="Comma-separated recurrent pruning probabilities p in [0, 1).")
+@_study_options
+@fail_on_rfsim_error
+def study_pruning(model, probabilities_text, task, seeds_text, out_dir, epochs, n_hidden, batch_size, lr, limit_train,
+                  limit_eval, config_file, set_pairs, data_dir, table_path, plot_path):
+    """Train with each recurrent pruning probability and seed; print accuracy and SOP against p."""
+    from rfsim.analysis.studies import check_probabilities, pruning_study
+
+    probabilities = _parse_number_list(probabilities_text, "--probabilities")
+    try:
+        check_probabilities(probabilities)
+    except RFSimError as error:
+        raise click.BadParameter(str(error), param_hint="--probabilities") from error
+    seeds = _parse_number_list(seeds_text, "--seeds", int)
+    _check_suffix(table_path, (".csv", ".json", ".md"), "--table")
+    _check_figure_suffix(plot_path)
+
+    overrides = _study_overrides(epochs, n_hidden, batch_size, lr, limit_train, limit_eval, set_pairs, data_dir)
+    table = pruning_study(task, model, probabilities, seeds, out_dir, overrides, config_file=config_file,
+                          callback=_study_reporter, train_callback=_ProgressReporter(False))
+    _finish_study(table, table_path, plot_path)
+
+
+@study.command("ablation")
+@click.option("--variants", "variants_text", default="all,no-boundary,refractory-only,smooth-reset-only",
+              show_default=True,
+              help="Comma-separated BRF variants: all, no-boundary (p(omega) -> 0), refractory-only (q only in "
+                   "the threshold), smooth-reset-only (q only in the damping), none (plain RF).")
+@_study_options
+@fail_on_rfsim_error
+def study_ablation(variants_text, task, seeds_text, out_dir, epochs, n_hidden, batch_size, lr, limit_train,
+                   limit_eval, config_file, set_pairs, data_dir, table_path, plot_path):
+    """Train each BRF mechanism variant and seed; print accuracy and SOP per variant."""
+    from rfsim.analysis.studies import ablation_study, check_variants
+
+    variants = [item.strip() for item in variants_text.split(",") if item.strip()]
+    try:
+        check_variants(variants)
+    except RFSimError as error:
+        raise click.BadParameter(str(error), param_hint="--variants") from error
+    seeds = _parse_number_list(seeds_text, "--seeds", int)
+    _check_suffix(table_path, (".csv", ".json", ".md"), "--table")
+    _check_figure_suffix(plot_path)
+
+    overrides = _study_overrides(epochs, n_hidden, batch_size, lr, limit_train, limit_eval, set_pairs, data_dir)
+    table = ablation_study(task, variants, seeds, out_dir, overrides, config_file=config_file,
+                           callback=_study_reporter, train_callback=_ProgressReporter(False))
+    _finish_study(table, table_path, plot_path)
+
+
 def main():
     """Run the ``rfsim`` command group."""
     cli(prog_name="rfsim")
