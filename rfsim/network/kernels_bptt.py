@@ -30,6 +30,7 @@ from rfsim._numba import njit, njit_parallel, prange
 from rfsim.network.kernels_alif import alif_backward_row, alif_forward_row
 from rfsim.network.kernels_common import (
     drive_row,
+    loss_and_softmax_row,
     loss_grad_row,
     loss_row,
     readout_backward_row,
@@ -128,7 +129,7 @@ def _run_group(
     w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z,
-    hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
+    hist, z_hist, out_hist, d_hist, probs, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
     acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
@@ -173,7 +174,11 @@ def _run_group(
             if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
                 b = first + r
                 label = labels[t if labels.shape[0] > 1 else 0, b]
-                losses[group, t, r] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
+                if backward:
+                    losses[group, t, r] = loss_and_softmax_row(out_hist[now, r], label, soft[b if use_soft else 0],
+                                                               use_soft, probs[k, r])
+                else:
+                    losses[group, t, r] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
             if with_record:
                 _record_row(model, reset, hist[now, :, lo:hi], z_hist[now, lo:hi], consts, record[:, group, t, r],
                             record_z[group, t, r])
@@ -211,7 +216,7 @@ def _run_group(
             if active:
                 b = first + r
                 label = labels[t if labels.shape[0] > 1 else 0, b]
-                loss_grad_row(out_hist[k + 1, r], label, soft[b if use_soft else 0], use_soft, loss_scale, loss_bar)
+                loss_grad_row(probs[k, r], label, soft[b if use_soft else 0], use_soft, loss_scale, loss_bar)
             else:
                 loss_bar[:] = 0.0
             readout_backward_row(out_bar[r], loss_bar, out_hist[k, r], d_hist[k, r], z_hist[k + 1, lo:hi], w_out,
@@ -252,7 +257,7 @@ def run_window(
     w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z,
-    hist, z_hist, out_hist, d_hist, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
+    hist, z_hist, out_hist, d_hist, probs, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
     acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
@@ -276,7 +281,8 @@ def run_window(
                 w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
                 init_state, init_z, init_out, final_state, final_z, final_out,
                 outputs, losses, spikes, record, record_z,
-                hist[worker], z_hist[worker], out_hist[worker], d_hist[worker], drive[worker], adj[worker],
+                hist[worker], z_hist[worker], out_hist[worker], d_hist[worker], probs[worker], drive[worker],
+                adj[worker],
                 z_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
                 scratch[worker], bits[worker],
                 acc_w_in_t[worker], acc_w_rec_t[worker], acc_bias_h[worker], acc_cell[worker],
@@ -297,6 +303,7 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out,
         z_hist=np.empty((n_workers, n_time, wide), np.uint8),
         out_hist=np.empty((n_workers, n_time, 4, n_out), dtype),
         d_hist=np.empty((n_workers, n_window if backward else 1, 4, n_out), dtype),
+        probs=np.empty((n_workers, n_window if backward else 1, 4, n_out), np.float64),
         drive=np.empty((n_workers, wide), dtype),
         adj=np.empty((n_workers, N_ADJOINTS, wide), dtype),
         z_bar=np.empty((n_workers, wide), dtype),
@@ -325,7 +332,7 @@ def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, back
     fixed = (N_ADJOINTS + 4) * wide * itemsize + 5 * 4 * n_out * itemsize + 4 * wide * 8
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
                     if backward else 0)
-    return n_time * per_step + d_steps * 4 * n_out * itemsize + fixed + accumulators
+    return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + accumulators
 
 
 def group_gradient_bytes(n_in, n_hidden, n_out, itemsize):

@@ -178,20 +178,41 @@ def loss_row(o, label, soft, use_soft):
 
 
 @njit
-def loss_grad_row(o, label, soft, use_soft, scale, out):
-    """Write scale * d(loss_row)/do into ``out``: scale (softmax(o) sum(y) - y)."""
-    peak, log_total = log_softmax_parts(o)
+def loss_and_softmax_row(o, label, soft, use_soft, probs):
+    """Return ``loss_row(o, ...)`` and write softmax(o) into ``probs`` (float64), with one exp per class."""
+    peak = -math.inf
+    for c in range(o.shape[0]):
+        if o[c] > peak:
+            peak = np.float64(o[c])
+    total = 0.0
+    for c in range(o.shape[0]):
+        probs[c] = math.exp(o[c] - peak)
+        total += probs[c]
+    log_total = math.log(total)
+    for c in range(o.shape[0]):
+        probs[c] = probs[c] / total
+
     if not use_soft:
-        for c in range(o.shape[0]):
-            p = math.exp((o[c] - peak) - log_total)
-            out[c] = (p - 1.0) * scale if c == label else p * scale
+        return -((o[label] - peak) - log_total)
+    loss = 0.0
+    for c in range(o.shape[0]):
+        if soft[c] != 0:
+            loss -= soft[c] * ((o[c] - peak) - log_total)
+    return loss
+
+
+@njit
+def loss_grad_row(probs, label, soft, use_soft, scale, out):
+    """Write scale * d(loss_row)/do into ``out`` from p = softmax(o): scale (p sum(y) - y)."""
+    if not use_soft:
+        for c in range(probs.shape[0]):
+            out[c] = (probs[c] - 1.0) * scale if c == label else probs[c] * scale
         return
     mass = 0.0
-    for c in range(o.shape[0]):
+    for c in range(probs.shape[0]):
         mass += soft[c]
-    for c in range(o.shape[0]):
-        p = math.exp((o[c] - peak) - log_total)
-        out[c] = (p * mass - soft[c]) * scale
+    for c in range(probs.shape[0]):
+        out[c] = (probs[c] * mass - soft[c]) * scale
 
 
 @njit(fastmath=set(FASTMATH) | {"contract"})
