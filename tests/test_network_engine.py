@@ -334,3 +334,15 @@ def test_property_batch_split_keeps_outputs(seed, split, model):
     second = forward(config, params, x[:, split:])
     np.testing.assert_array_equal(np.concatenate([first.outputs, second.outputs], axis=1), together.outputs)
     assert first.spike_count + second.spike_count == together.spike_count
+
+
+def test_omega_beyond_boundary_warns():
+    # p(omega) = (-1 + sqrt(1 - (dt omega)^2)) / dt has no real value for omega > 1/dt.
+    from rfsim.errors import DivergenceWarning
+
+    config, params, x, targets = make_case("brf")
+    params = dict(params, **{"hidden.omega": params["hidden.omega"].copy()})
+    params["hidden.omega"][0] = -150.0
+    with pytest.warns(DivergenceWarning, match="1/dt"):
+        _, grads = value_and_grad(config, params, x, targets)
+    assert np.isnan(grads["hidden.omega"][0])

@@ -45,12 +45,13 @@ Notes
 
 import contextlib
 import math
+import warnings
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from rfsim.errors import RFSimError
+from rfsim.errors import DivergenceWarning, RFSimError
 from rfsim.network import kernels_bptt as kb
 from rfsim.network.init import parameter_shapes
 from rfsim.network.kernels_common import ALIF_BETA, ALIF_THETA, DT, GAMMA, N_CONSTS, ONE, THETA, TWO_DT, ZERO
@@ -61,11 +62,17 @@ from rfsim.network.losses import (
     accuracy_counts,
     default_per_step,
     encode_targets,
+    loss_and_metrics,
     loss_steps,
     loss_sum_from_step_losses,
     reported_loss,
 )
 from rfsim.surrogate import surrogate_code
+
+__all__ = [
+    "ForwardResult", "LossResult", "accuracy_counts", "estimate_memory_bytes", "forward", "loss_and_metrics",
+    "train_step_tbptt", "value_and_grad",
+]
 
 MODEL_CODES = {"brf": kb.MODEL_BRF, "rf": kb.MODEL_RF, "bhrf": kb.MODEL_BHRF, "alif": kb.MODEL_ALIF}
 RESET_CODES = {"none": RESET_NONE, "soft": RESET_SOFT, "hard": RESET_HARD}
@@ -240,6 +247,11 @@ def _cell_constants(config, raw):
     omega = np.abs(raw["hidden.omega"])
     b_offset = np.abs(raw["hidden.b_offset"])
     if config.model == "brf":
+        if np.any(omega * config.p_dt > 1.0):
+            warnings.warn(
+                f"|omega| = {omega.max():g} rad/s exceeds 1/dt = {1.0 / config.p_dt:g} rad/s, where p(omega) has no "
+                "real value: those neurons' states and gradients are NaN, as in the authors' implementation",
+                DivergenceWarning, stacklevel=4)
         rows = [omega, _p_omega(omega, config.p_dt) - b_offset]
     elif config.model == "rf":
         rows = [omega, -b_offset]
