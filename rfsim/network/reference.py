@@ -32,6 +32,12 @@ BRF (balanced RF), with omega = |omega_raw|, b' = |b_offset_raw|::
     z_t = H(u_t - theta - q_{t-1})
     q_t = gamma q_{t-1} + z_t
 
+The BRF ablation switches of the configuration (``brf_boundary``, ``brf_refractory``,
+``brf_smooth_reset``, all True by default) each remove one mechanism: without the
+boundary p(omega) is replaced by 0, without the refractory period q_{t-1} leaves the
+threshold (z_t = H(u_t - theta)), and without the smooth reset q_{t-1} leaves the
+damping (b_t = p(omega) - b'). q_t is still computed.
+
 RF, with the constant damping b = -|b_offset_raw| and no refractory variable::
 
     u_t, v_t as for the BRF with b_t = b,      z_t = H(u_t - theta)
@@ -95,13 +101,15 @@ MODELS = ("brf", "rf", "bhrf", "alif")
 RF_RESETS = ("none", "soft", "hard")
 LOSSES = ("sequence", "label-last", "cross-entropy")
 
-CONSTANT_DEFAULTS = {"theta": 1.0, "gamma": 0.9, "alif_theta": 0.01, "alif_beta": 1.8, "boundary_dt": None}
+CONSTANT_DEFAULTS = {"theta": 1.0, "gamma": 0.9, "alif_theta": 0.01, "alif_beta": 1.8, "boundary_dt": None,
+                     "brf_boundary": True, "brf_refractory": True, "brf_smooth_reset": True}
 """Neuron constants read from the configuration, with the authors' values for a config without them.
 
 theta: spike threshold of the RF-type neurons. gamma: per-step decay of the refractory
 variable q, independent of dt. alif_theta, alif_beta: base threshold and adaptation
 strength of the ALIF neuron. boundary_dt: time step [s] inside p(omega) and the BHRF
-damping, None for dt.
+damping, None for dt. brf_boundary, brf_refractory, brf_smooth_reset: the BRF ablation
+switches (module docstring).
 """
 
 
@@ -283,14 +291,19 @@ def _brf_step(drive, state, neuron, spike, dt):
     omega = neuron["omega"]
 
     # Damping on the divergence boundary, deepened by the offset and the refractory q.
-    b = neuron["p_omega"] - neuron["b_offset"] - q
+    b = neuron["p_omega"] - neuron["b_offset"]
+    if neuron["smooth_reset"]:
+        b = b - q
 
     # Explicit Euler of du/dt = (b + i omega) u + I, in the reference's evaluation order.
     u_new = ((u + (b * u) * dt) - (omega * v) * dt) + drive * dt
     v_new = (v + (omega * u) * dt) + (b * v) * dt
 
     # The threshold rises by q_{t-1}, and q jumps by one per spike and decays by gamma.
-    z = spike(u_new - neuron["theta"] - q)
+    s = u_new - neuron["theta"]
+    if neuron["refractory"]:
+        s = s - q
+    z = spike(s)
     q_new = neuron["gamma"] * q + z
     return z, {"u": u_new, "v": v_new, "q": q_new}
 
@@ -365,6 +378,10 @@ def _neuron_constants(config, params):
     if config.model == "brf":
         neuron["b_offset"] = b_offset
         neuron["p_omega"] = p_omega_reference(neuron["omega"], constants["boundary_dt"])
+        if not constants["brf_boundary"]:
+            neuron["p_omega"] = 0.0
+        neuron["refractory"] = constants["brf_refractory"]
+        neuron["smooth_reset"] = constants["brf_smooth_reset"]
     elif config.model == "rf":
         neuron["b"] = -b_offset
     else:
@@ -376,8 +393,13 @@ def _neuron_constants(config, params):
 # --- forward --------------------------------------------------------------------------
 
 
-def _simulate(config, params, x, mask, tbptt_window=None):
-    """Run the network over all steps and return the records as lists of (B, ...) arrays."""
+def _simulate(config, params, x, mask, tbptt_window=None, spike_keep=None):
+    """Run the network over all steps and return the records as lists of (B, ...) arrays.
+
+    With ``spike_keep`` (T, B, H) the recurrent drive and the readout receive the
+    delivered spikes z_t * keep_t, and ``'z'`` records them; the neuron's own
+    update (q, reset, ALIF adaptation) uses the emitted spikes.
+    """
     n_steps, batch, _ = x.shape
     n_hidden, n_out = config.n_hidden, config.n_out
     spike = SPIKE_FUNCTIONS[config.surrogate]
@@ -394,6 +416,7 @@ def _simulate(config, params, x, mask, tbptt_window=None):
     names = STATE_NAMES[config.model]
     state = {name: np.zeros((batch, n_hidden)) for name in names}
     z = np.zeros((batch, n_hidden))
+    sent = z
     out = np.zeros((batch, n_out))
     records = {name: [] for name in ("z", "out") + names}
 
@@ -402,9 +425,10 @@ def _simulate(config, params, x, mask, tbptt_window=None):
             # Truncated BPTT: the carried state is a constant for the next window.
             state = {name: stop_gradient(value) for name, value in state.items()}
             z = stop_gradient(z)
+            sent = stop_gradient(sent)
             out = stop_gradient(out)
 
-        drive = anp.dot(anp.concatenate([x[t], z], axis=1), weight.T) + hidden_bias
+        drive = anp.dot(anp.concatenate([x[t], sent], axis=1), weight.T) + hidden_bias
 
         if config.model == "brf":
             z, state = _brf_step(drive, state, neuron, spike, config.dt)
@@ -414,18 +438,19 @@ def _simulate(config, params, x, mask, tbptt_window=None):
             z, state = _bhrf_step(drive, state, neuron, spike, config.dt)
         else:
             z, state = _alif_step(drive, state, neuron, spike, z)
+        sent = z if spike_keep is None else z * spike_keep[t]
 
         # Leaky-integrator readout of the same step's spikes (unit time step).
-        out = alpha_out * out + (1.0 - alpha_out) * (anp.dot(z, out_weight.T) + out_bias)
+        out = alpha_out * out + (1.0 - alpha_out) * (anp.dot(sent, out_weight.T) + out_bias)
 
-        records["z"].append(z)
+        records["z"].append(sent)
         records["out"].append(out)
         for name in names:
             records[name].append(state[name])
     return records
 
 
-def reference_forward(config, params, x, mask=None):
+def reference_forward(config, params, x, mask=None, spike_keep=None):
     """Simulate the network on ``x`` and record every state.
 
     Parameters
@@ -439,21 +464,31 @@ def reference_forward(config, params, x, mask=None):
     mask : ndarray, optional
         0/1 pruning mask multiplied into ``hidden.linear.weight`` before the simulation,
         shape (n_hidden, n_in + n_hidden), or (n_hidden, n_hidden) for the recurrent block.
+    spike_keep : ndarray, shape (T, B, H), optional
+        0/1 spike deletion mask: a hidden spike z_t reaches the next step's recurrent
+        drive and the readout only where keep_t is 1. The neuron that fired still
+        sees its own spike (q, reset, ALIF adaptation).
 
     Returns
     -------
     dict of str to ndarray
-        ``'z'``: hidden spikes (T, B, H).
+        ``'z'``: hidden spikes (T, B, H), the delivered ones z_t * keep_t with ``spike_keep``.
         The model's states after each step (T, B, H): ``'u'``, ``'v'`` and ``'q'`` (BRF,
         BHRF), ``'u'`` and ``'v'`` after the reset (RF), ``'u'`` after the reset and ``'a'``
         (ALIF).
         ``'out'``: output membrane (T, B, n_out).
-        ``'spike_count'``: total hidden spikes over all steps, sequences and neurons (int).
+        ``'spike_count'``: total hidden spikes over all steps, sequences and neurons (int),
+        the delivered ones with ``spike_keep``.
     """
     _check_config(config)
     x, mask = _check_input(config, x, mask)
     params = _trainable_parameters(config, params)
-    records = _simulate(config, params, x, mask)
+    if spike_keep is not None:
+        spike_keep = (np.asarray(spike_keep) != 0).astype(np.float64)
+        expected = x.shape[:2] + (config.n_hidden,)
+        if spike_keep.shape != expected:
+            raise RFSimError(f"spike_keep must have shape (T, B, n_hidden) = {expected}, got {spike_keep.shape}")
+    records = _simulate(config, params, x, mask, spike_keep=spike_keep)
     result = {name: np.stack(values) for name, values in records.items()}
     result["spike_count"] = int(result["z"].sum())
     return result
