@@ -65,6 +65,13 @@ class RSNNConfig:
         Base threshold of the ALIF neuron (0.01).
     alif_beta : float
         Threshold increase per unit of ALIF adaptation a (1.8).
+    brf_boundary, brf_refractory, brf_smooth_reset : bool
+        BRF ablation switches, all True (the published BRF) by default. Each removes one
+        mechanism: ``brf_boundary=False`` replaces p(omega) by 0, so b_t = -b' - q_{t-1};
+        ``brf_refractory=False`` takes q_{t-1} out of the threshold, z_t = H(u_t - theta);
+        ``brf_smooth_reset=False`` takes q_{t-1} out of the damping, b_t = p(omega) - b'.
+        q is still computed. With all three False the BRF network is the RF network
+        without reset.
     boundary_dt : float or None
         Time step [s] used inside p(omega) = (-1 + sqrt(1 - (dt*omega)^2))/dt (BRF) and
         in the BHRF damping (dt/2)*omega^2. None (default) uses ``dt``. The authors'
@@ -99,6 +106,9 @@ class RSNNConfig:
     gamma: float = 0.9
     alif_theta: float = 0.01
     alif_beta: float = 1.8
+    brf_boundary: bool = True
+    brf_refractory: bool = True
+    brf_smooth_reset: bool = True
     boundary_dt: float | None = None
     event_driven: bool | None = None
     n_threads: int | None = None
@@ -132,6 +142,11 @@ class RSNNConfig:
         _check_positive_float("alif_theta", self.alif_theta, "a base threshold")
         if not (isinstance(self.alif_beta, (int, float)) and math.isfinite(self.alif_beta)):
             raise RFSimError(f"alif_beta must be a finite number, got alif_beta={self.alif_beta!r}")
+        for name in ("brf_boundary", "brf_refractory", "brf_smooth_reset"):
+            _check_bool(name, getattr(self, name))
+            if self.model != "brf" and not getattr(self, name):
+                raise RFSimError(f"{name}=False applies to the 'brf' model only, got model={self.model!r}; "
+                                 f"use {name}=True")
         if self.boundary_dt is not None:
             _check_positive_float("boundary_dt", self.boundary_dt, "a time step in seconds, or None to use dt")
 

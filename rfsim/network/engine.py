@@ -54,7 +54,19 @@ import numpy as np
 from rfsim.errors import DivergenceWarning, RFSimError
 from rfsim.network import kernels_bptt as kb
 from rfsim.network.init import parameter_shapes
-from rfsim.network.kernels_common import ALIF_BETA, ALIF_THETA, DT, GAMMA, N_CONSTS, ONE, THETA, TWO_DT, ZERO
+from rfsim.network.kernels_common import (
+    ALIF_BETA,
+    ALIF_THETA,
+    DT,
+    GAMMA,
+    N_CONSTS,
+    ONE,
+    REFRACTORY,
+    SMOOTH_RESET,
+    THETA,
+    TWO_DT,
+    ZERO,
+)
 from rfsim.network.kernels_rf import RESET_HARD, RESET_NONE, RESET_SOFT
 from rfsim.network.losses import (
     EncodedTargets,
@@ -229,6 +241,8 @@ def _constants(config):
     consts[ALIF_BETA] = config.alif_beta
     consts[ONE] = 1.0
     consts[ZERO] = 0.0
+    consts[REFRACTORY] = 1.0 if config.brf_refractory else 0.0
+    consts[SMOOTH_RESET] = 1.0 if config.brf_smooth_reset else 0.0
     return consts
 
 
@@ -247,12 +261,13 @@ def _cell_constants(config, raw):
     omega = np.abs(raw["hidden.omega"])
     b_offset = np.abs(raw["hidden.b_offset"])
     if config.model == "brf":
-        if np.any(omega * config.p_dt > 1.0):
+        if config.brf_boundary and np.any(omega * config.p_dt > 1.0):
             warnings.warn(
                 f"|omega| = {omega.max():g} rad/s exceeds 1/dt = {1.0 / config.p_dt:g} rad/s, where p(omega) has no "
                 "real value: those neurons' states and gradients are NaN, as in the authors' implementation",
                 DivergenceWarning, stacklevel=4)
-        rows = [omega, _p_omega(omega, config.p_dt) - b_offset]
+        boundary = _p_omega(omega, config.p_dt) if config.brf_boundary else np.zeros_like(omega)
+        rows = [omega, boundary - b_offset]
     elif config.model == "rf":
         rows = [omega, -b_offset]
     else:
@@ -469,7 +484,8 @@ def _raw_gradients(config, raw, prepared, sums):
             dt_p = config.p_dt
             with np.errstate(invalid="ignore", divide="ignore"):
                 dp_domega = -(dt_p * omega) / np.sqrt(1.0 - np.square(dt_p * omega))
-            grads["hidden.omega"] = (first + second * dp_domega) * np.sign(omega_raw)
+            omega_grad = first + second * dp_domega if config.brf_boundary else first
+            grads["hidden.omega"] = omega_grad * np.sign(omega_raw)
             grads["hidden.b_offset"] = -second * np.sign(b_offset_raw)
         elif config.model == "rf":
             grads["hidden.omega"] = first * np.sign(omega_raw)

@@ -23,10 +23,11 @@ import numpy as np
 
 from rfsim._numba import FASTMATH, njit
 
-DT, TWO_DT, THETA, GAMMA, ALIF_THETA, ALIF_BETA, ONE, ZERO = range(8)
-"""Indices into ``consts``: dt, 2 dt, theta, gamma, ALIF base threshold, ALIF beta, 1, 0."""
+DT, TWO_DT, THETA, GAMMA, ALIF_THETA, ALIF_BETA, ONE, ZERO, REFRACTORY, SMOOTH_RESET = range(10)
+"""Indices into ``consts``: dt, 2 dt, theta, gamma, ALIF base threshold, ALIF beta, 1, 0,
+and the BRF switches as 1.0 (on) or 0.0 (off): q_{t-1} in the threshold, q_{t-1} in the damping."""
 
-N_CONSTS = 8
+N_CONSTS = 10
 
 
 @njit

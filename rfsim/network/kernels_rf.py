@@ -12,6 +12,10 @@ BRF::
     v_t = (v + (omega u) dt) + (b_t v) dt
     z_t = H((u_t - theta) - q_{t-1}),   q_t = gamma q_{t-1} + z_t
 
+The BRF ablation switches remove q_{t-1} from the damping (no smooth reset) or from
+the threshold (no refractory period) by multiplying it with 0.0, which changes no
+bit of the remaining terms; without the boundary the engine passes b_base = -b'.
+
 RF (constant b = -b'), with an optional reset after the spike::
 
     u~_t, v~_t as u_t, v_t of the BRF with b_t = b,   z_t = H(u~_t - theta)
@@ -38,7 +42,7 @@ for BHRF; the engine turns them into raw-parameter gradients.
 """
 
 from rfsim._numba import njit
-from rfsim.network.kernels_common import DT, GAMMA, ONE, THETA, TWO_DT, ZERO
+from rfsim.network.kernels_common import DT, GAMMA, ONE, REFRACTORY, SMOOTH_RESET, THETA, TWO_DT, ZERO
 from rfsim.surrogate import surrogate_derivative_row
 
 U, V, Q = 0, 1, 2
@@ -55,20 +59,21 @@ RESET_NONE, RESET_SOFT, RESET_HARD = 0, 1, 2
 def brf_forward_row(drive, prev, new, z_new, cell, consts):
     """Advance one sequence's BRF neurons by one step; return the number of spikes."""
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
+    refractory, smooth_reset = consts[REFRACTORY], consts[SMOOTH_RESET]
     omega, b_base = cell[0], cell[1]
     n_spikes = 0
     for i in range(drive.shape[0]):
         u, v, q = prev[U, i], prev[V, i], prev[Q, i]
 
         # Damping on the divergence boundary, deepened by the offset and q_{t-1}.
-        b = b_base[i] - q
+        b = b_base[i] - q * smooth_reset
 
         # Explicit Euler step of du/dt = (b + i omega) u + I from the previous u and v.
         new[U, i] = ((u + (b * u) * dt) - (omega[i] * v) * dt) + drive[i] * dt
         new[V, i] = (v + (omega[i] * u) * dt) + (b * v) * dt
 
         # Threshold raised by q_{t-1}; q jumps by one per spike (branch-free, so it vectorises).
-        spike = (new[U, i] - theta) - q > 0
+        spike = (new[U, i] - theta) - q * refractory > 0
         z_new[i] = spike
         new[Q, i] = q * gamma + (consts[ONE] if spike else consts[ZERO])
         n_spikes += spike
@@ -83,10 +88,11 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
     ``scratch`` (3, H) float64 and ``bits`` (H,) int64 are work space.
     """
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
+    refractory, smooth_reset = consts[REFRACTORY], consts[SMOOTH_RESET]
     omega, b_base = cell[0], cell[1]
     n_hidden = zbar.shape[0]
     for i in range(n_hidden):
-        scratch[0, i] = (new[U, i] - theta) - prev[Q, i]
+        scratch[0, i] = (new[U, i] - theta) - prev[Q, i] * refractory
     surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
 
     for i in range(n_hidden):
@@ -97,10 +103,10 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
         s_bar = z_bar * adj.dtype.type(scratch[1, i])
         u_bar = adj[U_BAR, i] + s_bar
         v_bar = adj[V_BAR, i]
-        q_bar = adj[Q_BAR, i] * gamma - s_bar
+        q_bar = adj[Q_BAR, i] * gamma - s_bar * refractory
 
         # Euler step: adjoints of b_t, omega, I_t and the previous u, v.
-        b = b_base[i] - q
+        b = b_base[i] - q * smooth_reset
         decay = consts[ONE] + b * dt
         rotation = omega[i] * dt
         b_bar = (u_bar * u + v_bar * v) * dt
@@ -111,7 +117,7 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
         adj[V_BAR, i] = v_bar * decay - u_bar * rotation
 
         # Damping b_t = p(omega) - b' - q_{t-1}.
-        adj[Q_BAR, i] = q_bar - b_bar
+        adj[Q_BAR, i] = q_bar - b_bar * smooth_reset
 
 
 @njit
