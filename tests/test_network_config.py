@@ -26,13 +26,19 @@ def test_config_defaults_follow_reference():
     ("rf_reset", "zero"), ("hidden_bias", 1), ("surrogate", "sigmoid"), ("loss", "mse"),
     ("loss_offset", -1), ("loss_offset", 1.5), ("dtype", "float16"), ("theta", 0.0), ("gamma", 1.0),
     ("alif_theta", -0.01), ("alif_beta", math.nan), ("boundary_dt", 0.0), ("event_driven", "yes"),
-    ("n_threads", 0), ("memory_limit_bytes", -5),
+    ("n_threads", 0), ("memory_limit_bytes", -5), ("brf_boundary", 0), ("brf_refractory", "no"),
 ])
 def test_config_rejects_bad_value(field, value):
     fields = dict(model="brf", n_in=2, n_hidden=3, n_out=2)
     fields[field] = value
     with pytest.raises(RFSimError, match=field):
         RSNNConfig(**fields)
+
+
+def test_brf_switches_only_for_brf():
+    RSNNConfig(model="brf", n_in=1, n_hidden=2, n_out=2, brf_smooth_reset=False)
+    with pytest.raises(RFSimError, match="brf_smooth_reset"):
+        RSNNConfig(model="bhrf", n_in=1, n_hidden=2, n_out=2, brf_smooth_reset=False)
 
 
 def test_reset_only_for_rf():
