@@ -125,6 +125,10 @@ class _ProgressReporter:
 @click.option("--limit-eval", type=int, default=None, help="Validate and test on only the first N sequences.")
 @click.option("--omega-init", type=click.Choice(["uniform", "spectrum"]), default=None,
               help="Draw initial omegas from --omega-range, or around the training inputs' spectral peaks.")
+@click.option("--brf-ablation", type=click.Choice(["all", "no-boundary", "refractory-only", "smooth-reset-only",
+                                                   "none"]), default=None,
+              help="BRF variant: all mechanisms (default), no divergence boundary, q only in the threshold "
+                   "(refractory-only), q only in the damping (smooth-reset-only), or none (plain RF).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar for each epoch.")
 @fail_on_rfsim_error
 def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, progress, **settings):
@@ -134,9 +138,11 @@ def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, 
     the options given. The run folder receives log.csv, best.npz (lowest
     validation loss), state.npz (for --resume) and summary.json.
     """
+    from rfsim.analysis.studies import ablation_settings
     from rfsim.training.loop import Trainer
     from rfsim.training.presets import resolve_config
 
+    settings.update(ablation_settings(settings.pop("brf_ablation")))
     reporter = _ProgressReporter(progress)
     if resume_dir is not None:
         given = [name for name, value in settings.items() if value is not None] + (["--task"] if task else [])

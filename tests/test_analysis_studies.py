@@ -161,3 +161,63 @@ def test_study_figure_builds(study):
     assert len(figure.axes) == 3
     assert figure.axes[0].get_xlabel() == "recurrent pruning probability p"
     assert isinstance(table, StudyTable)
+
+
+# --- BRF ablation ---
+
+
+@pytest.fixture(scope="module")
+def ablation(tmp_path_factory):
+    from rfsim.analysis.studies import ablation_study
+
+    out_dir = tmp_path_factory.mktemp("ablation_study")
+    return ablation_study("synthetic", ["all", "refractory-only", "none"], [2], out_dir, TINY), out_dir
+
+
+def test_ablation_study_saves_switches(ablation):
+    table, out_dir = ablation
+    expected = {"all": (True, True, True), "refractory-only": (False, True, False), "none": (False, False, False)}
+    for variant, switches in expected.items():
+        saved = json.loads((out_dir / f"{variant}-seed2" / "config.json").read_text())
+        assert (saved["train"]["brf_boundary"], saved["train"]["brf_refractory"],
+                saved["train"]["brf_smooth_reset"]) == switches, variant
+        assert (saved["network"]["brf_boundary"], saved["network"]["brf_refractory"],
+                saved["network"]["brf_smooth_reset"]) == switches, variant
+        assert saved["train"]["model"] == "brf"
+    assert table.settings == ("all", "refractory-only", "none")
+    assert table.model == "brf"
+
+
+def test_ablation_study_sop_matches_training_log(ablation):
+    """The study re-measures each best checkpoint, so the switches must reach the reloaded network."""
+    table, _ = ablation
+    for run in table.runs:
+        summary = json.loads((run.run_dir / "summary.json").read_text())
+        assert run.sop == pytest.approx(summary["test_sop"], rel=1e-12), run.setting
+        assert run.test_accuracy == summary["test_accuracy"]
+
+
+def test_ablation_variants_differ(ablation):
+    """Same seed, same initial parameters: the variants differ only in their mechanisms."""
+    table, _ = ablation
+    sops = [run.sop for run in table.runs]
+    assert len(set(sops)) == 3
+
+
+def test_ablation_settings_mapping():
+    from rfsim.analysis.studies import ablation_settings
+
+    assert ablation_settings(None) == {}
+    assert ablation_settings("smooth-reset-only") == {
+        "brf_boundary": False, "brf_refractory": False, "brf_smooth_reset": True}
+    with pytest.raises(RFSimError, match="unknown BRF ablation variant 'off'"):
+        ablation_settings("off")
+
+
+def test_train_config_rejects_switches_off_brf():
+    from rfsim.training.presets import resolve_config
+
+    with pytest.raises(RFSimError, match="brf_refractory=False is a BRF ablation and applies to model 'brf' only"):
+        resolve_config("synthetic", "rf", overrides={"brf_refractory": False})
+    with pytest.raises(RFSimError, match="brf_boundary must be true or false, got brf_boundary='no'"):
+        resolve_config("synthetic", "brf", overrides={"brf_boundary": "no"})

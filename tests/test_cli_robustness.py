@@ -125,3 +125,32 @@ def test_study_ablation_rejects_unknown_variant(tmp_path):
     result = _invoke(["study", "ablation", *TINY, "--out", str(tmp_path / "study"), "--variants", "all,no-q"])
     assert result.exit_code != 0
     assert "unknown BRF ablation variant 'no-q'" in result.output
+
+
+def test_study_ablation_runs(tmp_path):
+    out, table = tmp_path / "study", tmp_path / "table.csv"
+    result = _invoke(["study", "ablation", *TINY, "--variants", "all,none", "--seeds", "0,1", "--out", str(out),
+                      "--table", str(table)])
+    assert result.exit_code == 0, result.output
+    assert "ablation study: brf on synthetic, 2 seed(s) (0, 1)" in result.output
+    assert "| none | " in result.output
+    assert len(table.read_text().splitlines()) == 1 + 4
+    assert (out / "none-seed1" / "best.npz").is_file()
+
+
+def test_train_brf_ablation_option(tmp_path):
+    import json
+
+    result = _invoke(["train", *TINY, "--brf-ablation", "no-boundary", "--out", str(tmp_path / "run"),
+                      "--no-progress"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
+    assert saved["brf_boundary"] is False
+    assert saved["brf_refractory"] is True
+    assert saved["brf_smooth_reset"] is True
+
+
+def test_train_brf_ablation_rejects_rf(tmp_path):
+    result = _invoke(["train", *TINY, "--model", "rf", "--brf-ablation", "none", "--out", str(tmp_path / "run")])
+    assert result.exit_code == 1
+    assert "applies to model 'brf' only" in result.output

@@ -193,6 +193,14 @@ class StudyTable:
 # --- running a study ---------------------------------------------------------------------
 
 
+def ablation_settings(variant):
+    """Return the ``TrainConfig`` switches of an ablation variant, or an empty dict for None."""
+    if variant is None:
+        return {}
+    check_variants([variant])
+    return dict(zip(ABLATION_FIELDS, ABLATION_VARIANTS[variant]))
+
+
 def _check_seeds(seeds):
     seeds = list(np.atleast_1d(seeds)) if np.size(seeds) else []
     if not seeds:
@@ -292,8 +300,7 @@ def ablation_study(task, variants, seeds, out_dir, overrides=None, *, config_fil
     StudyTable
     """
     variants = check_variants(variants)
-    settings = [(name, float(index), dict(zip(ABLATION_FIELDS, ABLATION_VARIANTS[name])))
-                for index, name in enumerate(variants)]
+    settings = [(name, float(index), ablation_settings(name)) for index, name in enumerate(variants)]
     return _run_study("ablation", task, "brf", settings, seeds, out_dir, overrides, config_file, callback,
                       train_callback)
 

@@ -59,6 +59,8 @@ def make_net_config(config, task):
         model=config.model, n_in=task.n_inputs, n_hidden=config.n_hidden, n_out=task.n_classes, dt=config.dt,
         rf_reset=config.rf_reset, hidden_bias=config.hidden_bias, output_bias=config.output_bias,
         surrogate=config.surrogate, loss=config.loss, loss_offset=config.loss_offset, dtype=config.dtype,
+        brf_boundary=config.brf_boundary, brf_refractory=config.brf_refractory,
+        brf_smooth_reset=config.brf_smooth_reset,
     )
 
 

@@ -83,6 +83,10 @@ class TrainConfig:
         (``rfsim.analysis.parameters.spectrum_omega_init``), in proportion to
         their power, searching only up to the upper bound of ``omega_range``.
         RF-family models only.
+    brf_boundary, brf_refractory, brf_smooth_reset : bool
+        BRF ablation switches (``rfsim.network.RSNNConfig``), all True (the published
+        BRF) by default: False removes the divergence boundary p(omega), q in the
+        threshold (refractory period) or q in the damping (smooth reset). BRF only.
     """
 
     task: str = "ecg"
@@ -116,6 +120,9 @@ class TrainConfig:
     eval_batch_size: int = 256
     data_dir: str | None = None
     omega_init: str = "uniform"
+    brf_boundary: bool = True
+    brf_refractory: bool = True
+    brf_smooth_reset: bool = True
 
     def __post_init__(self):
         _check_config(self)
@@ -174,6 +181,13 @@ def _check_config(config):
         low, high = getattr(config, name)
         if not low <= high:
             raise RFSimError(f"{name} must be (low, high) with low <= high, got {name}={getattr(config, name)!r}")
+    for name in ("brf_boundary", "brf_refractory", "brf_smooth_reset"):
+        value = getattr(config, name)
+        if not isinstance(value, bool):
+            raise RFSimError(f"{name} must be true or false, got {name}={value!r}")
+        if not value and config.model != "brf":
+            raise RFSimError(f"{name}=False is a BRF ablation and applies to model 'brf' only, "
+                             f"got model={config.model!r}")
     if config.omega_init == "spectrum" and config.model == "alif":
         raise RFSimError("omega_init='spectrum' applies to RF-family models; ALIF neurons have no omega")
     omega_high = config.omega_range[1]
