@@ -489,22 +489,21 @@ class RobustnessSweep:
         lines.append(header)
         for index, level in enumerate(self.levels):
             cells = [f"{level:>10g}"]
-            for metric, width, digits in (("accuracy", 17, ".2f"), ("loss", 21, ".5g"), ("sop", 21, ".6g"),
-                                          ("synaptic_ops", 21, ".6g")):
+            for metric, width, digits in (("accuracy", 17, ".2f"), ("loss", 21, ".4f"), ("sop", 21, ".1f"),
+                                          ("synaptic_ops", 21, ".0f")):
                 mean, std = self.mean(metric)[index], self.std(metric)[index]
                 cells.append(f"{f'{mean:{digits}} +- {std:{digits}}':>{width}}")
             lines.append("  ".join(cells))
         return lines
 
     def _setting_lines(self):
+        perturbed = "weights and biases" if self.parameters == "weights" else "all parameters"
         if self.kind == "quantize":
-            return [f"level = fractional bits b: parameters ({self.parameters}) rounded to multiples of 2^-b, "
-                    "integer part unbounded"]
+            return [f"level = fractional bits b: {perturbed} rounded to multiples of 2^-b, integer part unbounded"]
         if self.kind == "weight-noise":
             scales = ", ".join(f"{key} {value:.4g}" for key, value in self.scales.items())
             meaning = "times the std of each trained array" if self.noise_scale == "relative" else "absolute"
-            return [f"level = std of Gaussian noise on the {self.parameters} parameters, {meaning} "
-                    f"(scales: {scales})"]
+            return [f"level = std of Gaussian noise on {perturbed}, {meaning} (scales: {scales})"]
         if self.kind == "input-noise":
             low, high = self.input_range
             clip = f", clipped to [{low:g}, {high:g}]" if self.clip_inputs else ", not clipped"
