@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import example, assume, given
 from hypothesis import strategies as st
 
 from rfsim.analysis import parameters as analysis
@@ -68,6 +68,7 @@ def test_p_dt_changes_only_the_boundary_term():
 
 
 @given(omega=st.floats(0.01, 100.0), b_offset=st.floats(0.0, 250.0))
+@example(omega=100.0, b_offset=1.0733091699128973e-83)
 def test_brf_inside_matches_offset_interval(omega, b_offset):
     """A BRF neuron lies in the region exactly when 0 <= b_offset <= 2*sqrt(1 - (dt*omega)^2)/dt.
 

@@ -201,7 +201,14 @@ def neuron_points(model, params, dt, p_dt=None):
     # Only omegas in (0, limit] have a convergence region; the others are outside.
     inside = np.zeros(omega.shape, dtype=bool)
     valid = (omega > 0) & (omega <= _omega_limit(model, dt)) & np.isfinite(b_c)
-    if valid.any():
+    if valid.any() and model == "brf" and p_dt == dt:
+        # Decide on b_offset itself: through b_c = p(omega) - b_offset, an offset far
+        # below one ulp of p(omega) would round away and count as inside at omega = 1/dt.
+        from rfsim.stability import b_offset_interval
+
+        _, high = b_offset_interval(omega[valid], dt)
+        inside[valid] = b_offset[valid] <= high
+    elif valid.any():
         lower, upper = _region(model, omega[valid], dt)
         inside[valid] = (b_c[valid] >= lower) & (b_c[valid] <= upper)
     return NeuronPoints(omega=omega, b_offset=b_offset, b_c=b_c, inside=inside)
