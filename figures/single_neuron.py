@@ -12,7 +12,7 @@ the constant -b_offset for RF).
 The default input repeats the single-neuron case of the authors' implementation:
 omega = 10 rad/s, b_offset = 1/s, dt = 0.01 s and five input spikes of current
 80 (each moves Re u by 80*dt = 0.8), one period of the BRF oscillation apart.
-The BRF neuron responds to pulses 2 to 5 with one spike each; the RF neuron without
+The BRF neuron responds to pulses 2 to 5 with one spike each. The RF neuron without
 reset stays above threshold for several steps and fires bursts.
 
 Example::
@@ -47,8 +47,9 @@ def parse_args(argv=None):
                         help="damping offset [1/s]; the RF damping is -b_offset (default 1)")
     parser.add_argument("--dt", type=float, default=0.01, help="time step [s] (default 0.01)")
     parser.add_argument("--duration", type=float, default=5.0, help="simulated time [s] (default 5)")
-    parser.add_argument("--spike-times", type=number_list(), default=list(DEFAULT_SPIKE_TIMES), metavar="LIST",
-                        help="comma-separated input spike times [s] (default 0.4,1.02,1.64,2.26,2.88)")
+    parser.add_argument("--spike-times", type=number_list(), default=None, metavar="LIST",
+                        help="comma-separated input spike times [s] (default: those of 0.4,1.02,1.64,2.26,2.88 "
+                             "that fall before --duration)")
     parser.add_argument("--amplitude", type=float, default=80.0,
                         help="input current of each spike; it moves the membrane by amplitude*dt (default 80)")
     parser.add_argument("--theta", type=float, default=1.0, help="threshold (BRF base threshold) (default 1)")
@@ -59,6 +60,8 @@ def parse_args(argv=None):
     unknown = [model for model in args.models if model not in MODELS]
     if unknown or not args.models:
         parser.error(f"--models must list models from {', '.join(MODELS)}, got {','.join(args.models)!r}")
+    if args.spike_times is None:
+        args.spike_times = [time for time in DEFAULT_SPIKE_TIMES if time < args.duration]
     return args
 
 
