@@ -90,6 +90,14 @@ def check_complete(found, settings, seeds, name_of):
                          "(--seeds and the setting option)")
 
 
+def epochs_text(table):
+    """Describe the training length of a table's runs, such as ``5 epochs per run``."""
+    epochs = sorted({run.epochs_done for run in table.runs})
+    if len(epochs) == 1:
+        return f"{epochs[0]} epochs per run"
+    return f"{epochs[0]} to {epochs[-1]} epochs per run"
+
+
 def reject_training(event, info):
     """Study callback that stops the study before any run would start training."""
     if event == "run_start":

@@ -99,8 +99,8 @@ def build_figure(table):
     """Build the bar figure of an ablation ``StudyTable``."""
     from rfsim.analysis.plots_network import study_figure
 
-    return study_figure(table, title=f"BRF mechanism ablation on {table.task}: mean +- std (ddof 1) over "
-                                     f"{len(table.seeds)} seed(s), dots: single seeds")
+    return study_figure(table, title=f"BRF mechanism ablation on {table.task}, {_studies.epochs_text(table)}; "
+                                     f"mean +- std (ddof 1) over {len(table.seeds)} seed(s), dots: single seeds")
 
 
 def _main(argv):

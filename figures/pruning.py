@@ -91,7 +91,8 @@ def _comparison_figure(tables):
         color = f"C{index % 10}"
         x = np.asarray(table.values)
         order = np.argsort(x)
-        label = f"{table.model.upper()} ({table.out_dir.name}, {len(table.seeds)} seed(s))"
+        label = (f"{table.model.upper()} ({table.out_dir.name}, {len(table.seeds)} seed(s), "
+                 f"{_studies.epochs_text(table)})")
         for axes, (metric, _) in zip(axes_row, PANELS):
             means, stds = table.summary(metric)
             axes.errorbar(x[order], means[order], yerr=stds[order], marker="o", color=color, capsize=3, label=label)
@@ -109,8 +110,9 @@ def build_figure(tables):
 
     if len(tables) == 1:
         table = tables[0]
-        return study_figure(table, title=f"pruning study: {table.model.upper()} on {table.task}, mean +- std "
-                                         f"(ddof 1) over {len(table.seeds)} seed(s), dots: single seeds")
+        return study_figure(table, title=f"pruning study: {table.model.upper()} on {table.task}, "
+                                         f"{_studies.epochs_text(table)}; mean +- std (ddof 1) over "
+                                         f"{len(table.seeds)} seed(s), dots: single seeds")
     return _comparison_figure(tables)
 
 

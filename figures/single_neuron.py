@@ -118,7 +118,9 @@ def build_figure(current, traces, amplitude, dt):
         damping.plot(t, trace.b, color="C2", linewidth=1.0)
         damping.set_xlabel("time t [s]")
 
-    axes[0, 0].set_ylabel(f"input I(t)\n(Re u jumps {amplitude * dt:g} per spike)")
+    axes[0, 0].set_ylabel("input I(t)")
+    axes[0, 0].text(0.99, 0.93, f"each spike moves the membrane by {amplitude * dt:g}", transform=axes[0, 0].transAxes,
+                    ha="right", va="top", fontsize="x-small")
     axes[1, 0].set_ylabel("membrane (dimensionless)")
     axes[2, 0].set_ylabel("damping b_t [1/s]")
     first = traces[0]
