@@ -9,7 +9,7 @@ its recurrent block set to zero, and the outputs those of a readout without spik
 import numpy as np
 import pytest
 
-from rfsim.network import RSNNConfig, init_params
+from rfsim.network import RSNNConfig, forward, init_params
 from rfsim.network import reference
 
 MODEL_VARIANTS = [("brf", "none"), ("rf", "none"), ("rf", "hard"), ("bhrf", "none"), ("alif", "none")]
@@ -85,3 +85,75 @@ def test_reference_rejects_bad_keep_shape():
     config, params, x = make_case("brf")
     with pytest.raises(RFSimError, match=r"spike_keep must have shape \(T, B, n_hidden\) = \(40, 3, 6\)"):
         reference.reference_forward(config, params, x, spike_keep=np.ones((40, 3, 5)))
+
+
+# --- engine ---
+
+
+@pytest.mark.parametrize("event_driven", [True, False])
+@pytest.mark.parametrize("variant", MODEL_VARIANTS, ids=variant_id)
+def test_engine_keep_all_is_identity(variant, event_driven):
+    config, params, x = make_case(*variant, seed=3, event_driven=event_driven)
+    plain = forward(config, params, x, record=True)
+    kept = forward(config, params, x, record=True, spike_keep=np.ones(x.shape[:2] + (6,), bool))
+    assert plain.spike_count > 0
+    assert kept.spike_count == plain.spike_count
+    np.testing.assert_array_equal(kept.outputs, plain.outputs)
+    for name, value in plain.states.items():
+        np.testing.assert_array_equal(kept.states[name], value, err_msg=name)
+
+
+@pytest.mark.parametrize("variant", MODEL_VARIANTS, ids=variant_id)
+def test_engine_keep_none_silences_network(variant):
+    config, params, x = make_case(*variant, seed=4, batch=5)
+    deleted = forward(config, params, x, record=True, spike_keep=np.zeros(x.shape[:2] + (6,), np.uint8))
+    isolated = forward(config, without_recurrence(params, config), x, record=True)
+
+    assert deleted.spike_count == 0
+    assert not deleted.states["z"].any()
+    assert isolated.spike_count > 0
+    for name in reference.STATE_NAMES[config.model]:
+        np.testing.assert_array_equal(deleted.states[name], isolated.states[name], err_msg=name)
+    # o_t of a readout without spikes, summed in the engine's order: equal to rounding.
+    np.testing.assert_allclose(deleted.outputs, silent_readout(params, config, *x.shape[:2]), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("batch", [3, 6])
+@pytest.mark.parametrize("variant", MODEL_VARIANTS, ids=variant_id)
+def test_engine_random_deletion_matches_reference(variant, batch):
+    """Half of the spikes deleted at random: spikes, states and outputs as in the NumPy reference."""
+    config, params, x = make_case(*variant, seed=5, batch=batch)
+    keep = np.random.default_rng(6).random(x.shape[:2] + (6,)) >= 0.5
+    expected = reference.reference_forward(config, params, x, spike_keep=keep)
+    result = forward(config, params, x, record=True, spike_keep=keep)
+
+    emitted = reference.reference_forward(config, params, x)["spike_count"]
+    assert 0 < result.spike_count < emitted
+    assert result.spike_count == expected["spike_count"]
+    np.testing.assert_array_equal(result.states["z"], expected["z"])
+    for name in reference.STATE_NAMES[config.model]:
+        np.testing.assert_allclose(result.states[name], expected[name], rtol=0, atol=1e-11, err_msg=name)
+    np.testing.assert_allclose(result.outputs, expected["out"], rtol=0, atol=1e-12)
+
+
+def test_engine_count_without_record():
+    config, params, x = make_case("brf", seed=7)
+    keep = np.random.default_rng(8).random(x.shape[:2] + (6,)) >= 0.3
+    counted = forward(config, params, x, spike_keep=keep)
+    recorded = forward(config, params, x, record=True, spike_keep=keep)
+    assert counted.spike_count == recorded.spike_count
+    assert counted.spike_count == int(recorded.states["z"].sum())
+    np.testing.assert_array_equal(counted.outputs, recorded.outputs)
+
+
+@pytest.mark.parametrize("keep, message", [
+    (np.ones((40, 3, 5), bool), r"spike_keep must have shape \(T, B, n_hidden\) = \(40, 3, 6\)"),
+    (np.full((40, 3, 6), 0.5), "boolean array or contain only the integers 0 and 1, got dtype float64"),
+    (np.full((40, 3, 6), 2, np.int64), "only the integers 0 and 1"),
+])
+def test_engine_rejects_bad_keep(keep, message):
+    from rfsim.errors import RFSimError
+
+    config, params, x = make_case("brf")
+    with pytest.raises(RFSimError, match=message):
+        forward(config, params, x, spike_keep=keep)

@@ -102,10 +102,11 @@ class ForwardResult:
     outputs : ndarray, shape (T, B, C)
         Readout membrane o_t.
     spike_count : int
-        Hidden spikes summed over all steps, sequences and neurons.
+        Hidden spikes summed over all steps, sequences and neurons (the delivered ones
+        with ``spike_keep``).
     states : dict of str to ndarray or None
-        Only with ``record=True``. ``'z'`` holds the spikes (T, B, H) as 0.0/1.0 and ``'out'``
-        the readout (T, B, C). The model's states after each step, each (T, B, H), are
+        Only with ``record=True``. ``'z'`` holds the spikes (T, B, H) as 0.0/1.0 (the
+        delivered ones with ``spike_keep``) and ``'out'`` the readout (T, B, C). The model's states after each step, each (T, B, H), are
         ``'u'``, ``'v'``, ``'q'`` for BRF and BHRF, ``'u'``, ``'v'`` after the reset for RF,
         and ``'u'`` after the reset and ``'a'`` for ALIF.
     """
@@ -222,6 +223,24 @@ def _check_mask(config, mask):
     if not np.all((mask == 0) | (mask == 1)):
         raise RFSimError("mask must contain only 0 and 1")
     return mask
+
+
+def _check_keep(config, spike_keep, n_steps, batch):
+    """Return the spike deletion mask as a (T, B, h) uint8 array of 0 and 1, or a dummy when it is None."""
+    if spike_keep is None:
+        return _NO_KEEP
+    keep = np.asarray(spike_keep)
+    expected = (n_steps, batch, config.n_hidden)
+    if keep.shape != expected:
+        raise RFSimError(f"spike_keep must have shape (T, B, n_hidden) = {expected}, got {keep.shape}")
+    if keep.dtype != np.bool_:
+        if not np.issubdtype(keep.dtype, np.integer) or not np.all((keep == 0) | (keep == 1)):
+            raise RFSimError(f"spike_keep must be a boolean array or contain only the integers 0 and 1, "
+                             f"got dtype {keep.dtype}")
+    return np.ascontiguousarray(keep, dtype=np.uint8)
+
+
+_NO_KEEP = np.zeros((1, 1, 1), np.uint8)
 
 
 def _check_window(window, name="tbptt_window"):
@@ -396,17 +415,17 @@ def _numba_threads(config):
 # --- running windows ---------------------------------------------------------------------
 
 
-def _options(config, encoded, backward, record, n_steps, with_loss):
+def _options(config, encoded, backward, record, n_steps, with_loss, use_keep):
     return np.array([
         MODEL_CODES[config.model], RESET_CODES[config.rf_reset], surrogate_code(config.surrogate),
         int(config.uses_event_driven), int(backward), int(record), int(config.loss == "label-last"),
         int(encoded.use_soft), int(config.hidden_bias), int(config.output_bias), n_steps, config.loss_offset,
-        int(with_loss),
+        int(with_loss), int(use_keep),
     ], np.int64)
 
 
 def _run_window(config, prepared, x, encoded, t_start, n_window, state, results, *, backward, with_loss=True,
-                record=False):
+                record=False, keep=_NO_KEEP):
     """Run one window over all groups; update ``state`` in place and return the summed raw gradients.
 
     Returns None without ``backward``, else a dict of the group-summed kernel gradients.
@@ -417,7 +436,9 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, results,
     model = MODEL_CODES[config.model]
     n_groups = math.ceil(batch / kb.GROUP_SIZE)
     n_workers = max(1, min(_thread_count(config), n_groups))
-    options = _options(config, encoded, backward, record, n_steps, with_loss)
+    use_keep = keep is not _NO_KEEP
+    assert not (use_keep and backward), "spike deletion is a forward-only option"
+    options = _options(config, encoded, backward, record, n_steps, with_loss, use_keep)
     buffers = kb.allocate_worker_buffers(n_workers, n_window, kb.N_SLOTS[model], n_in, n_hidden, n_out, dtype,
                                          backward)
     final = _zero_state(config, batch)
@@ -440,9 +461,9 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, results,
             prepared.w_in_t, prepared.w_rec_t, prepared.bias_h, prepared.cell, prepared.w_out, prepared.w_out_t,
             prepared.bias_o, prepared.alpha_o, prepared.one_minus_alpha_o, prepared.consts,
             state.hidden, state.z, state.out, final.hidden, final.z, final.out,
-            results.outputs, results.losses, results.spikes, results.record, results.record_z,
-            buffers["hist"], buffers["z_hist"], buffers["out_hist"], buffers["d_hist"], buffers["probs"],
-            buffers["drive"],
+            results.outputs, results.losses, results.spikes, results.record, results.record_z, keep,
+            buffers["hist"], buffers["z_hist"], buffers["z_sent"], buffers["out_hist"], buffers["d_hist"],
+            buffers["probs"], buffers["drive"],
             buffers["adj"], buffers["z_bar"], buffers["drive_bar"], buffers["z_rec"], buffers["out_bar"],
             buffers["loss_bar"], buffers["scratch"], buffers["bits"],
             buffers["acc_w_in_t"], buffers["acc_w_rec_t"], buffers["acc_bias_h"], buffers["acc_cell"],
@@ -526,7 +547,7 @@ def _loss_result(config, results, batch, targets):
 # --- public API ----------------------------------------------------------------------------
 
 
-def forward(config, params, x, *, mask=None, record=False):
+def forward(config, params, x, *, mask=None, record=False, spike_keep=None):
     """Simulate the network on a batch without a gradient.
 
     Parameters
@@ -541,6 +562,15 @@ def forward(config, params, x, *, mask=None, record=False):
         or (h, m + h) for the whole weight.
     record : bool, optional
         Whether to return every state (memory T x B x h per state variable).
+    spike_keep : ndarray, shape (T, B, h), optional
+        Spike deletion mask, bool or 0/1 integers. A hidden spike z_t of sequence b
+        and neuron j reaches the next step's recurrent drive and the readout only
+        where ``spike_keep[t, b, j]`` is 1; elsewhere it is deleted in transit. The
+        neuron that fired still counts its own spike (q of BRF and BHRF, the RF
+        reset, the ALIF adaptation). ``spike_count`` and the recorded ``'z'`` then
+        hold the delivered spikes z_t * keep_t. All ones is the unperturbed network
+        bit for bit, and all zeros a hidden layer that sends nothing. Forward only:
+        ``value_and_grad`` has no such option.
 
     Returns
     -------
@@ -550,6 +580,7 @@ def forward(config, params, x, *, mask=None, record=False):
     x = _check_x(config, x)
     mask = _check_mask(config, mask)
     n_steps, batch, _ = x.shape
+    keep = _check_keep(config, spike_keep, n_steps, batch)
     _check_memory(config, n_steps, batch, None, record, backward=False)
 
     prepared = _prepare(config, raw, mask)
@@ -558,7 +589,7 @@ def forward(config, params, x, *, mask=None, record=False):
     state = _zero_state(config, batch)
     with _numba_threads(config):
         _run_window(config, prepared, x, encoded, 0, n_steps, state, results, backward=False, with_loss=False,
-                    record=record)
+                    record=record, keep=keep)
 
     outputs = _Results.batch_major(results.outputs, batch)
     states = None

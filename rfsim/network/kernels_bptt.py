@@ -97,10 +97,13 @@ def _cell_backward(model, reset, zbar, prev, z_prev, new, z_new, adj, drive_bar,
 
 
 @njit
-def _record_row(model, reset, new, z_new, consts, record, record_z):
-    """Copy one sequence's post-step state into its record rows, in the order of ``STATE_NAMES``."""
+def _record_row(model, reset, new, z_new, z_sent, consts, record, record_z):
+    """Copy one sequence's post-step state into its record rows, in the order of ``STATE_NAMES``.
+
+    ``z_new`` holds the emitted spikes (for the RF reset) and ``z_sent`` the delivered ones, which are recorded.
+    """
     for i in range(z_new.shape[0]):
-        record_z[i] = z_new[i]
+        record_z[i] = z_sent[i]
         if model == MODEL_ALIF:
             record[0, i] = new[1, i]
             record[1, i] = new[2, i]
@@ -128,15 +131,15 @@ def _run_group(
     group, local, options, t_start, n_window, x, labels, soft, loss_scale,
     w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
-    outputs, losses, spikes, record, record_z,
-    hist, z_hist, out_hist, d_hist, probs, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
-    acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
+    outputs, losses, spikes, record, record_z, keep,
+    hist, z_hist, z_sent, out_hist, d_hist, probs, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch,
+    bits, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     model, reset, surrogate = options[0], options[1], options[2]
     event_driven, backward, with_record = options[3] != 0, options[4] != 0, options[5] != 0
     label_last, use_soft, has_bias_h, has_bias_o = options[6] != 0, options[7] != 0, options[8] != 0, options[9] != 0
-    n_steps, loss_offset, with_loss = options[10], options[11], options[12] != 0
+    n_steps, loss_offset, with_loss, use_keep = options[10], options[11], options[12] != 0, options[13] != 0
     batch = x.shape[1]
     n_hidden = w_rec_t.shape[0]
     first = group * 4
@@ -153,6 +156,14 @@ def _run_group(
         z_hist[0, lo:hi] = init_z[first + r]
         out_hist[0, r] = init_out[first + r]
 
+    # Spike deletion (forward only, so two slots): the drive and the readout read the
+    # delivered spikes z_t * keep_t, the neurons their own emitted spikes in z_hist.
+    sent = z_hist
+    if use_keep:
+        z_sent[:] = 0
+        z_sent[0] = z_hist[0]
+        sent = z_sent
+
     # Forward sweep. Without a backward sweep only two time slots alternate.
     last = 0
     n_spikes = 0
@@ -163,12 +174,21 @@ def _run_group(
         last = now
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
-            drive_row(x[t, first + r], z_hist[prev, lo:hi], w_in_t, w_rec_t, bias_h, has_bias_h, event_driven,
+            drive_row(x[t, first + r], sent[prev, lo:hi], w_in_t, w_rec_t, bias_h, has_bias_h, event_driven,
                       drive[lo:hi])
-        n_spikes += _cell_forward(model, reset, drive, hist[prev], z_hist[prev], hist[now], z_hist[now], cell, consts)
+        n_emitted = _cell_forward(model, reset, drive, hist[prev], z_hist[prev], hist[now], z_hist[now], cell, consts)
+        if use_keep:
+            for r in range(rows):
+                lo = r * n_hidden
+                for i in range(n_hidden):
+                    delivered = z_hist[now, lo + i] & keep[t, first + r, i]
+                    z_sent[now, lo + i] = delivered
+                    n_spikes += delivered
+        else:
+            n_spikes += n_emitted
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
-            readout_forward_row(z_hist[now, lo:hi], w_out_t, bias_o, has_bias_o, alpha_o, one_minus_alpha_o,
+            readout_forward_row(sent[now, lo:hi], w_out_t, bias_o, has_bias_o, alpha_o, one_minus_alpha_o,
                                 out_hist[prev, r], out_hist[now, r], d_hist[k if backward else 0, r], event_driven)
             outputs[group, t, r] = out_hist[now, r]
             if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
@@ -180,8 +200,8 @@ def _run_group(
                 else:
                     losses[group, t, r] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
             if with_record:
-                _record_row(model, reset, hist[now, :, lo:hi], z_hist[now, lo:hi], consts, record[:, group, t, r],
-                            record_z[group, t, r])
+                _record_row(model, reset, hist[now, :, lo:hi], z_hist[now, lo:hi], sent[now, lo:hi], consts,
+                            record[:, group, t, r], record_z[group, t, r])
     spikes[group] += n_spikes
 
     for r in range(rows):
@@ -256,15 +276,18 @@ def run_window(
     group_start, group_stop, options, t_start, n_window, x, labels, soft, loss_scale,
     w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
-    outputs, losses, spikes, record, record_z,
-    hist, z_hist, out_hist, d_hist, probs, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch, bits,
-    acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
+    outputs, losses, spikes, record, record_z, keep,
+    hist, z_hist, z_sent, out_hist, d_hist, probs, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch,
+    bits, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
 
     ``options`` (int64): model, reset, surrogate, event_driven, backward, record,
-    label_last, use_soft, has_bias_h, has_bias_o, n_steps, loss_offset, with_loss.
+    label_last, use_soft, has_bias_h, has_bias_o, n_steps, loss_offset, with_loss, use_keep.
+    With use_keep (forward only) ``keep`` (T, B, h) uint8 deletes the hidden spikes where
+    it is 0 before they reach the next step's drive and the readout; ``spikes`` and the
+    recorded spikes then count the delivered ones. Otherwise ``keep`` is a dummy.
     Worker buffers (see ``allocate_worker_buffers``) have a leading axis of length
     n_workers and the gradient buffers one of length ``group_stop - group_start``.
     ``cell`` holds the per-neuron constants tiled 4 times, one copy per row of a group.
@@ -280,8 +303,9 @@ def run_window(
                 group_start + local, local, options, t_start, n_window, x, labels, soft, loss_scale,
                 w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
                 init_state, init_z, init_out, final_state, final_z, final_out,
-                outputs, losses, spikes, record, record_z,
-                hist[worker], z_hist[worker], out_hist[worker], d_hist[worker], probs[worker], drive[worker],
+                outputs, losses, spikes, record, record_z, keep,
+                hist[worker], z_hist[worker], z_sent[worker], out_hist[worker], d_hist[worker], probs[worker],
+                drive[worker],
                 adj[worker],
                 z_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
                 scratch[worker], bits[worker],
@@ -301,6 +325,7 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out,
     return dict(
         hist=np.empty((n_workers, n_time, n_slots, wide), dtype),
         z_hist=np.empty((n_workers, n_time, wide), np.uint8),
+        z_sent=np.empty((n_workers, 2, wide), np.uint8),
         out_hist=np.empty((n_workers, n_time, 4, n_out), dtype),
         d_hist=np.empty((n_workers, n_window if backward else 1, 4, n_out), dtype),
         probs=np.empty((n_workers, n_window if backward else 1, 4, n_out), np.float64),
@@ -329,7 +354,7 @@ def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, back
     wide = 4 * n_hidden
     per_step = n_slots * wide * itemsize + wide + 4 * n_out * itemsize
     d_steps = n_window if backward else 1
-    fixed = (N_ADJOINTS + 4) * wide * itemsize + 5 * 4 * n_out * itemsize + 4 * wide * 8
+    fixed = (N_ADJOINTS + 4) * wide * itemsize + 5 * 4 * n_out * itemsize + 4 * wide * 8 + 2 * wide
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
                     if backward else 0)
     return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + accumulators
