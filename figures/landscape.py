@@ -26,8 +26,8 @@ Example::
 import sys
 import warnings
 
-from _common import add_data_options, checkpoint_file, init_checkpoint, make_parser, run_label, run_main, \
-    write_figure
+from _common import (add_data_options, checkpoint_file, init_checkpoint, make_parser, run_label, run_main,
+                     write_figure)
 
 SPLITS = ("test", "valid", "train")
 """Dataset splits the landscape can be evaluated on."""

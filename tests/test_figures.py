@@ -22,12 +22,18 @@ TINY = dict(epochs=1, n_hidden=8, batch_size=8, limit_train=16, limit_eval=8)
 
 
 def load_script(name):
-    """Import figures/<name>.py as a module (its folder on sys.path, for its helper imports)."""
-    if str(FIGURES) not in sys.path:
-        sys.path.insert(0, str(FIGURES))
+    """Import figures/<name>.py as a module.
+
+    Its folder is on sys.path only while the module loads, for the top-level
+    imports of its helpers ``_common`` and ``_studies``.
+    """
     spec = importlib.util.spec_from_file_location(f"figure_script_{name}", FIGURES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(FIGURES))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(FIGURES))
     return module
 
 
