@@ -188,7 +188,7 @@ def test_quantize_zero_bits_changes_network(brf):
     assert sweep.loss[0, 0] != sweep.loss[1, 0]
 
 
-@pytest.mark.parametrize("kind", ["input-noise", "weight-noise"])
+@pytest.mark.parametrize("kind", ["input-noise", "weight-noise", "spike-deletion"])
 def test_noise_level_zero_is_identity(brf, kind):
     sweep = robustness_sweep(brf, kind, [0.0, 0.5], repeats=2, seed=3)
     for r in range(2):
@@ -201,7 +201,7 @@ def test_noise_level_zero_is_identity(brf, kind):
     assert sweep.loss[1, 0] != sweep.loss[1, 1]
 
 
-@pytest.mark.parametrize("kind", ["input-noise", "weight-noise"])
+@pytest.mark.parametrize("kind", ["input-noise", "weight-noise", "spike-deletion"])
 def test_sweep_reproducible_from_seed(brf, kind):
     first = robustness_sweep(brf, kind, [0.3], repeats=2, seed=9)
     again = robustness_sweep(brf, kind, [0.3], repeats=2, seed=9)
@@ -304,3 +304,37 @@ def test_robustness_figure_builds(brf):
     figure = robustness_figure(sweep)
     assert len(figure.axes) == 2
     assert "input noise std" in figure.axes[0].get_xlabel()
+
+
+# --- spike deletion ---
+
+
+@pytest.mark.parametrize("model", ["brf", "alif"])
+def test_spike_deletion_one_silences_network(synthetic_runs, model):
+    """At p = 1 no spike is delivered: SOP 0, and the readout equals one with zero readout weights."""
+    loaded = load_analysis_checkpoint(synthetic_runs[model] / "best.npz")
+    sweep = robustness_sweep(loaded, "spike-deletion", [1.0], repeats=2, seed=5)
+    assert sweep.baseline.sop > 0
+    assert np.all(sweep.sop == 0.0)
+    assert np.all(sweep.synaptic_ops == 0.0)
+
+    silent = dict(loaded.params)
+    silent["out.linear.weight"] = np.zeros_like(loaded.params["out.linear.weight"])
+    expected = evaluate_perturbed(loaded.net_config, silent, loaded.task.test, loaded.config, mask=loaded.mask)
+    for r in range(2):
+        assert sweep.loss[0, r] == expected.loss
+        assert sweep.accuracy[0, r] == expected.accuracy
+
+
+def test_spike_deletion_zero_matches_evaluate(brf):
+    sweep = robustness_sweep(brf, "spike-deletion", [0.0], repeats=1)
+    expected = evaluate_dataset(brf.net_config, brf.params, brf.task.test, brf.config, mask=brf.mask)
+    assert sweep.accuracy[0, 0] == expected.accuracy
+    assert sweep.sop[0, 0] == expected.sop
+
+
+def test_spike_deletion_half_removes_spikes(brf):
+    sweep = robustness_sweep(brf, "spike-deletion", [0.5], repeats=3, seed=2)
+    assert np.all(sweep.sop < sweep.baseline.sop)
+    assert np.all(sweep.sop > 0)
+    assert len(set(sweep.sop[0])) > 1

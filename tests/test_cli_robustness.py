@@ -47,6 +47,14 @@ def test_robustness_quantize_uses_one_repetition(checkpoint, tmp_path):
         assert str(stored["parameters"]) == "all"
 
 
+def test_robustness_spike_deletion(checkpoint):
+    result = _robustness(checkpoint, "--kind", "spike-deletion", "--levels", "0,0.5,1", "--repeats", "2")
+    assert result.exit_code == 0, result.output
+    assert "level = probability p that a hidden spike is deleted" in result.output
+    last = [line for line in result.output.splitlines() if line.strip().startswith("1 ")][0]
+    assert "0.0 +- 0.0" in last
+
+
 def test_robustness_input_noise_clip(checkpoint):
     result = _robustness(checkpoint, "--kind", "input-noise", "--levels", "0.5", "--repeats", "1", "--clip",
                          "--subset", "4")
