@@ -19,7 +19,7 @@ Perturbations, with level lambda:
   SHD spike counts) this turns the binary input into a real-valued input current:
   silent steps receive noise too, so every step drives the hidden layer through
   the input weights. With ``clip_inputs`` the noisy input is clipped to the range
-  [min, max] of the clean split ([0, 1] for ECG).
+  [min, max] of the clean inputs of the evaluated sequences ([0, 1] for ECG).
 * ``weight-noise``: w + lambda s_k n with n ~ N(0, 1) for every entry of parameter
   array k. With ``noise_scale='relative'`` (default) s_k is the standard deviation
   (ddof 0) of the trained entries of that array that the network uses, pruned
@@ -86,8 +86,11 @@ LEVEL_LABELS = {
 }
 """Axis label of the level of each kind (weight noise adds its scale, see ``RobustnessSweep.level_label``)."""
 
-RECORD_BUDGET_BYTES = 64 * 2**20
-"""Memory that one recorded forward pass may use; it caps the evaluation batch size."""
+RECORD_BUDGET_BYTES = 256 * 2**20
+"""Memory that one recorded forward pass may use; it caps the evaluation batch size.
+
+S-MNIST (T = 784, 256 hidden neurons) then runs 18 sequences per pass, at least four groups
+of four for the engine's threads."""
 
 _WEIGHT_KEYS = ("hidden.linear.weight", "hidden.linear.bias", "out.linear.weight", "out.linear.bias")
 _STREAMS = {"quantize": 0, "input-noise": 1, "weight-noise": 2, "spike-deletion": 3}
@@ -277,8 +280,8 @@ class PerturbedMetrics:
 
 def _record_batch_size(net_config, n_steps, eval_batch_size):
     """Sequences per forward pass so that the recorded states fit ``RECORD_BUDGET_BYTES``."""
-    # The engine keeps every recorded state and the spikes, then copies them to (T, B, H).
-    n_records = 2 * (4 + 1) + 1
+    # The engine keeps up to 3 recorded states and the spikes, then copies them to (T, B, H).
+    n_records = 2 * (3 + 1) + 1
     per_sequence = n_steps * net_config.n_hidden * net_config.np_dtype.itemsize * n_records
     return int(max(1, min(eval_batch_size, RECORD_BUDGET_BYTES // per_sequence)))
 
