@@ -20,7 +20,6 @@ Example::
     python figures/training_curves.py --out ecg_curves.png runs/ecg-brf-seed* runs/ecg-rf-seed* runs/ecg-alif-seed*
 """
 
-import csv
 import sys
 from pathlib import Path
 
@@ -67,20 +66,13 @@ def parse_args(argv=None):
 
 def read_log(source):
     """Return the columns of a run's ``log.csv`` as float arrays, keyed by column name."""
-    # NOTE: rfsim has no public reader of log.csv (rfsim.training.loop._read_log is private), so the CSV is read here.
     from rfsim.errors import RFSimError
+    from rfsim.training.loop import read_log as read_rows
 
-    path = Path(source)
-    log_path = path / "log.csv" if path.is_dir() else path
-    try:
-        with open(log_path, newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as error:
-        raise RFSimError(f"failed to read training log {str(log_path)!r}: {error}") from error
-    try:
-        return {name: np.array([float(row[name]) for row in rows]) for name in rows[0]}
-    except (ValueError, TypeError) as error:
-        raise RFSimError(f"invalid number in training log {str(log_path)!r}: {error}") from error
+    rows = read_rows(source)
+    if not rows:
+        raise RFSimError(f"training log {str(source)!r} has no epochs")
+    return {name: np.array([float(row[name]) for row in rows]) for name in rows[0]}
 
 
 def group_label(group, group_by):

@@ -647,3 +647,15 @@ def test_save_csv_and_npz(reports, tmp_path):
     with pytest.raises(RFSimError, match="must end in .csv"):
         save_spectral_reports(reports, tmp_path / "spectra.txt")
     assert check_output_path("a.NPZ") == ".npz"
+
+
+def test_spectral_report_rejects_ablated_brf(tmp_path):
+    from rfsim.analysis.spectral import spectral_report
+    from rfsim.training.loop import train
+    from rfsim.training.presets import resolve_config
+
+    config = resolve_config("synthetic", "brf", overrides=dict(
+        epochs=1, n_hidden=6, batch_size=8, limit_train=8, limit_eval=4, brf_refractory=False))
+    train(config, tmp_path / "ablated")
+    with pytest.raises(RFSimError, match="without its refractory period"):
+        spectral_report(tmp_path / "ablated" / "best.npz")

@@ -90,7 +90,7 @@ def test_train_resume_continues_run(tmp_path):
     second = _invoke(["train", "--resume", str(run_dir), "--no-progress"])
     assert second.exit_code == 0, second.output
     assert "status: completed after 2 epochs" in second.output
-    assert [row["epoch"] for row in loop._read_log(run_dir / "log.csv")] == [0, 1, 2]
+    assert [row["epoch"] for row in loop.read_log(run_dir / "log.csv")] == [0, 1, 2]
 
 
 def test_train_resume_rejects_other_settings(tmp_path):

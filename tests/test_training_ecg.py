@@ -26,7 +26,7 @@ def ecg_run(tmp_path_factory):
 
 def test_ecg_loss_falls(ecg_run):
     run_dir, _ = ecg_run
-    log = loop._read_log(run_dir / "log.csv")
+    log = loop.read_log(run_dir / "log.csv")
     assert len(log) == 4
     assert log[3]["train_loss"] < log[1]["train_loss"]
     assert log[3]["test_loss"] < log[0]["test_loss"]

@@ -28,7 +28,7 @@ def finished_run(tmp_path_factory):
 
 def test_run_writes_log_and_checkpoints(finished_run):
     run_dir, summary = finished_run
-    log = loop._read_log(run_dir / "log.csv")
+    log = loop.read_log(run_dir / "log.csv")
     assert [row["epoch"] for row in log] == [0, 1, 2, 3]
     assert np.isnan(log[0]["train_loss"])
     for name in ("best.npz", "best.json", "init.npz", "state.npz", "optimizer.npz", "summary.json", "config.json"):
@@ -39,14 +39,14 @@ def test_run_writes_log_and_checkpoints(finished_run):
 
 def test_training_lowers_the_loss(finished_run):
     run_dir, _ = finished_run
-    log = loop._read_log(run_dir / "log.csv")
+    log = loop.read_log(run_dir / "log.csv")
     assert log[3]["train_loss"] < log[1]["train_loss"]
     assert log[3]["valid_loss"] < log[0]["valid_loss"]
 
 
 def test_summary_points_at_best_epoch(finished_run):
     run_dir, summary = finished_run
-    log = loop._read_log(run_dir / "log.csv")
+    log = loop.read_log(run_dir / "log.csv")
     best = min(range(len(log)), key=lambda epoch: (log[epoch]["valid_loss"], -epoch))
     assert summary.best_epoch == best
     assert summary.test_accuracy == log[best]["test_accuracy"]
@@ -94,7 +94,7 @@ def test_resume_reaches_identical_result(finished_run, tmp_path):
     resumed = load_checkpoint(tmp_path / "cut" / "state.npz").params
     for name in expected:
         assert np.array_equal(expected[name], resumed[name]), name
-    assert loop._read_log(tmp_path / "cut" / "log.csv")[1:] != []
+    assert loop.read_log(tmp_path / "cut" / "log.csv")[1:] != []
 
 
 def test_time_limit_stops_cleanly(tmp_path):

@@ -123,14 +123,14 @@ class ConvergenceTable:
 
 def _read_run(source):
     """Return (log rows, training settings from config.json, label) of a run folder or a log.csv file."""
-    from rfsim.training.loop import LOG_COLUMNS, _read_log
+    from rfsim.training.loop import LOG_COLUMNS, read_log
 
     path = Path(source)
     log_path = path / "log.csv" if path.is_dir() else path
     if not log_path.is_file():
         raise RFSimError(f"{str(log_path)!r} not found; give a run folder of rfsim train or its log.csv")
     try:
-        rows = _read_log(log_path)
+        rows = read_log(log_path)
     except (OSError, ValueError, TypeError) as error:
         raise RFSimError(f"cannot read training log {str(log_path)!r}: {error}") from error
     if not rows:

@@ -226,7 +226,7 @@ class Trainer:
         self.epochs_done = info["epochs_done"]
         self.best_epoch = info["best_epoch"]
         self.best_valid_loss = info["best_valid_loss"]
-        self.rows = _read_log(self.run_dir / "log.csv")[: self.epochs_done + 1]
+        self.rows = read_log(self.run_dir)[: self.epochs_done + 1]
 
     def _params_with_mask(self):
         """Return the parameters plus, for a pruned network, the mask under the authors' key."""
@@ -448,7 +448,29 @@ def _format_log(rows):
     return buffer.getvalue()
 
 
-def _read_log(path):
+def read_log(path):
+    """Read a run's ``log.csv`` (or the ``log.csv`` in a run folder) as a list of row dicts.
+
+    ``epoch`` is an int and every other column a float; the first row (epoch 0)
+    evaluates the initial network and has NaN training columns.
+
+    Raises
+    ------
+    RFSimError
+        If the file cannot be read or holds a value that is not a number.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "log.csv"
+    try:
+        return _read_log_rows(path)
+    except OSError as error:
+        raise RFSimError(f"failed to read training log {str(path)!r}: {error}") from error
+    except (KeyError, TypeError, ValueError) as error:
+        raise RFSimError(f"invalid training log {str(path)!r}: {error}") from error
+
+
+def _read_log_rows(path):
     with open(path, newline="", encoding="utf-8") as file:
         return [{key: int(value) if key == "epoch" else float(value) for key, value in row.items()}
                 for row in csv.DictReader(file)]
