@@ -7,6 +7,17 @@
 * ``response``: the frequency-response sweep (mean |u| under a periodic drive),
   its peak, -3 dB band and sub-harmonic peaks.
 * ``plots``: figures of the boundary curves and response curves.
+
+Network analyses of trained checkpoints live in their own modules, which this
+package does not import, so that ``import rfsim.analysis`` stays light:
+
+* ``spectral``: spectral radius of the state-transition map.
+* ``landscape``: loss landscapes around a checkpoint.
+* ``parameters``: omega and damping, input spectra, spike rasters.
+* ``sparsity``: SOP and synaptic operations.
+* ``convergence``: epochs to a share of the final accuracy.
+* ``robustness``: perturbation sweeps; ``studies``: pruning and mechanism ablation.
+* ``plots_network``: the figures of these analyses.
 """
 
 from rfsim.analysis.boundary import (
