@@ -9,7 +9,6 @@ PS-MNIST permutation, so the splits are the ones the training run scored), and
 ``select_sequences`` cuts time-major input batches out of one split.
 """
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +18,6 @@ from rfsim.errors import RFSimError
 
 SPLITS = ("train", "valid", "test")
 """Dataset splits an analysis can read."""
-
-_NEURON_CONSTANTS = ("theta", "gamma", "alif_theta", "alif_beta", "boundary_dt")
-"""``RSNNConfig`` fields that the training configuration does not carry but a sidecar may record."""
-
 
 @dataclass(frozen=True)
 class AnalysisCheckpoint:
@@ -96,34 +91,12 @@ def load_analysis_checkpoint(path, *, task=None, data_dir=None):
     (its ``network`` entry), the neuron constants theta, gamma, alif_theta,
     alif_beta and boundary_dt are taken from that record.
     """
-    from rfsim.training.checkpoint import check_params_fit, expected_shapes, load_checkpoint
-    from rfsim.training.evaluate import make_net_config
-    from rfsim.training.loop import load_task_for
-    from rfsim.training.runs import check_task_fits, config_from_metadata, split_mask
+    from rfsim.training.runs import prepare_checkpoint
 
-    checkpoint = load_checkpoint(path)
-    metadata = checkpoint.metadata
-    config = config_from_metadata(metadata, task=task, data_dir=None if data_dir is None else str(data_dir))
-
-    options = {}
-    permutation = metadata.get("dataset", {}).get("permutation")
-    if permutation is not None and config.task == "psmnist":
-        options["permutation"] = np.asarray(permutation, dtype=np.int64)
-    task_data = load_task_for(config, **options)
-    check_task_fits(metadata, task_data)
-
-    net_config = make_net_config(config, task_data)
-    recorded = metadata.get("network", {})
-    constants = {name: recorded[name] for name in _NEURON_CONSTANTS if name in recorded}
-    if constants:
-        net_config = dataclasses.replace(net_config, **constants)
-
-    shapes = expected_shapes(config.model, net_config.n_in, net_config.n_hidden, net_config.n_out,
-                             hidden_bias=net_config.hidden_bias, output_bias=net_config.output_bias)
-    check_params_fit(checkpoint.params, shapes, source=f"checkpoint {checkpoint.path.name}")
-    params, mask = split_mask(checkpoint.params, net_config.n_in)
-    return AnalysisCheckpoint(path=checkpoint.path, metadata=metadata, config=config, task=task_data,
-                              net_config=net_config, params=params, mask=mask)
+    prepared = prepare_checkpoint(path, task=task, data_dir=data_dir)
+    return AnalysisCheckpoint(path=prepared.checkpoint.path, metadata=prepared.checkpoint.metadata,
+                              config=prepared.config, task=prepared.task_data, net_config=prepared.net_config,
+                              params=prepared.params, mask=prepared.mask)
 
 
 def select_sequences(checkpoint, split="test", samples=(0,), n_steps=None):

@@ -96,6 +96,7 @@ from autograd.extend import defvjp, primitive
 from autograd.scipy.special import logsumexp
 
 from rfsim.errors import RFSimError
+from rfsim.network.init import parameter_shapes
 
 MODELS = ("brf", "rf", "bhrf", "alif")
 RF_RESETS = ("none", "soft", "hard")
@@ -217,28 +218,6 @@ def _constants(config):
     if constants["boundary_dt"] is None:
         constants["boundary_dt"] = config.dt
     return constants
-
-
-def parameter_shapes(config):
-    """Return the trainable parameters' state-dict keys and shapes for ``config``.
-
-    The keys are those of the authors' PyTorch state dicts.
-    """
-    n_in, n_hidden, n_out = config.n_in, config.n_hidden, config.n_out
-    shapes = {"hidden.linear.weight": (n_hidden, n_in + n_hidden)}
-    if config.hidden_bias:
-        shapes["hidden.linear.bias"] = (n_hidden,)
-    if config.model == "alif":
-        shapes["hidden.tau_mem"] = (n_hidden,)
-        shapes["hidden.tau_adp"] = (n_hidden,)
-    else:
-        shapes["hidden.omega"] = (n_hidden,)
-        shapes["hidden.b_offset"] = (n_hidden,)
-    shapes["out.linear.weight"] = (n_out, n_hidden)
-    if config.output_bias:
-        shapes["out.linear.bias"] = (n_out,)
-    shapes["out.tau_mem"] = (n_out,)
-    return shapes
 
 
 def _trainable_parameters(config, params):

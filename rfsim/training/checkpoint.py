@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -67,21 +68,11 @@ def expected_shapes(model, n_in, n_hidden, n_out, hidden_bias=False, output_bias
     if model not in MODELS:
         raise RFSimError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
 
-    shapes = {"hidden.linear.weight": (n_hidden, n_in + n_hidden)}
-    if model in RF_FAMILY:
-        shapes["hidden.omega"] = (n_hidden,)
-        shapes["hidden.b_offset"] = (n_hidden,)
-    else:
-        shapes["hidden.tau_mem"] = (n_hidden,)
-        shapes["hidden.tau_adp"] = (n_hidden,)
-    if hidden_bias:
-        shapes["hidden.linear.bias"] = (n_hidden,)
+    from rfsim.network.init import parameter_shapes
 
-    shapes["out.linear.weight"] = (n_out, n_hidden)
-    shapes["out.tau_mem"] = (n_out,)
-    if output_bias:
-        shapes["out.linear.bias"] = (n_out,)
-    return shapes
+    layout = SimpleNamespace(model=model, n_in=n_in, n_hidden=n_hidden, n_out=n_out,
+                             hidden_bias=hidden_bias, output_bias=output_bias)
+    return parameter_shapes(layout)
 
 
 def check_params_fit(params, shapes, source="checkpoint"):

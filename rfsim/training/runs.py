@@ -1,6 +1,7 @@
 """Evaluate saved checkpoints on the task they were trained on, or on another one that fits."""
 
 import dataclasses
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -74,6 +75,72 @@ def split_mask(params, n_in):
     return params, np.ascontiguousarray(full[:, n_in:], dtype=float)
 
 
+@dataclass(frozen=True)
+class PreparedCheckpoint:
+    """A checkpoint with everything needed to run its network on a task.
+
+    Attributes
+    ----------
+    checkpoint : rfsim.training.checkpoint.Checkpoint
+        The loaded files.
+    config : TrainConfig
+        Training configuration rebuilt from the sidecar (task and data folder overridden if given).
+    task_data : rfsim.data.TaskData
+        The task's splits, rebuilt with the checkpoint's seed (and PS-MNIST permutation).
+    net_config : rfsim.network.RSNNConfig
+        Engine configuration, with the neuron constants the sidecar records.
+    params : dict of str to ndarray
+        Parameters without the pruning mask.
+    mask : ndarray or None
+        Recurrent pruning mask (H, H), or None.
+    """
+
+    checkpoint: object
+    config: TrainConfig
+    task_data: object
+    net_config: object
+    params: dict
+    mask: object
+
+
+NEURON_CONSTANTS = ("theta", "gamma", "alif_theta", "alif_beta", "boundary_dt")
+"""Engine settings that a sidecar's ``network`` entry records and loading restores."""
+
+
+def prepare_checkpoint(path, *, task=None, data_dir=None):
+    """Load a checkpoint, rebuild its task data and network configuration, and check that they fit.
+
+    Raises
+    ------
+    RFSimError
+        If a file is missing or unreadable, a parameter does not fit the network,
+        or the task's input or output size differs from the network's.
+    """
+    checkpoint = load_checkpoint(path)
+    metadata = checkpoint.metadata
+    config = config_from_metadata(metadata, task=task, data_dir=None if data_dir is None else str(data_dir))
+
+    options = {}
+    permutation = metadata.get("dataset", {}).get("permutation")
+    if permutation is not None and config.task == "psmnist":
+        options["permutation"] = np.asarray(permutation, dtype=np.int64)
+    task_data = load_task_for(config, **options)
+    check_task_fits(metadata, task_data)
+
+    net_config = make_net_config(config, task_data)
+    recorded = metadata.get("network", {})
+    constants = {name: recorded[name] for name in NEURON_CONSTANTS if name in recorded}
+    if constants:
+        net_config = dataclasses.replace(net_config, **constants)
+
+    shapes = expected_shapes(config.model, net_config.n_in, net_config.n_hidden, net_config.n_out,
+                             hidden_bias=net_config.hidden_bias, output_bias=net_config.output_bias)
+    check_params_fit(checkpoint.params, shapes, source=f"checkpoint {checkpoint.path.name}")
+    params, mask = split_mask(checkpoint.params, net_config.n_in)
+    return PreparedCheckpoint(checkpoint=checkpoint, config=config, task_data=task_data, net_config=net_config,
+                              params=params, mask=mask)
+
+
 def evaluate_checkpoint(path, *, task=None, split="test", data_dir=None, keep_predictions=False):
     """Evaluate a checkpoint on one split of a task.
 
@@ -97,21 +164,6 @@ def evaluate_checkpoint(path, *, task=None, split="test", data_dir=None, keep_pr
     """
     if split not in SPLITS:
         raise RFSimError(f"invalid split {split!r}; choose one of {', '.join(SPLITS)}")
-    checkpoint = load_checkpoint(path)
-    metadata = checkpoint.metadata
-    config = config_from_metadata(metadata, task=task, data_dir=data_dir)
-
-    options = {}
-    permutation = metadata.get("dataset", {}).get("permutation")
-    if permutation is not None and config.task == "psmnist":
-        options["permutation"] = np.asarray(permutation, dtype=np.int64)
-    task_data = load_task_for(config, **options)
-    check_task_fits(metadata, task_data)
-    net_config = make_net_config(config, task_data)
-    shapes = expected_shapes(config.model, net_config.n_in, net_config.n_hidden, net_config.n_out,
-                             hidden_bias=net_config.hidden_bias, output_bias=net_config.output_bias)
-    check_params_fit(checkpoint.params, shapes, source=f"checkpoint {checkpoint.path.name}")
-
-    params, mask = split_mask(checkpoint.params, net_config.n_in)
-    return evaluate_dataset(net_config, params, getattr(task_data, split), config, mask=mask,
-                            keep_predictions=keep_predictions)
+    prepared = prepare_checkpoint(path, task=task, data_dir=data_dir)
+    return evaluate_dataset(prepared.net_config, prepared.params, getattr(prepared.task_data, split),
+                            prepared.config, mask=prepared.mask, keep_predictions=keep_predictions)
