@@ -132,7 +132,7 @@ class _ProgressReporter:
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar for each epoch.")
 @fail_on_rfsim_error
 def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, progress, **settings):
-    """Train a recurrent spiking network on a task with the paper's settings.
+    """Train a recurrent spiking network on a task with the authors' settings.
 
     The preset of (TASK, MODEL) comes first, then the --config file, then
     the options given. The run folder receives log.csv, best.npz (lowest

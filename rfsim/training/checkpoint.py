@@ -1,6 +1,6 @@
 """Checkpoints: parameters in ``.npz`` under the authors' state-dict names, metadata in JSON.
 
-A checkpoint ``NAME.npz`` holds one array per trainable parameter, keyed by the
+A checkpoint ``NAME.npz`` contains one array per trainable parameter, keyed by the
 names of the authors' PyTorch state dict (``hidden.linear.weight``,
 ``hidden.omega``, ``hidden.b_offset``, ``out.linear.weight``, ``out.tau_mem``;
 for ALIF ``hidden.tau_mem`` and ``hidden.tau_adp``; ``hidden.linear.bias`` and

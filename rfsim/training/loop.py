@@ -457,7 +457,7 @@ def read_log(path):
     Raises
     ------
     RFSimError
-        If the file cannot be read or holds a value that is not a number.
+        If the file cannot be read or contains a value that is not a number.
     """
     path = Path(path)
     if path.is_dir():

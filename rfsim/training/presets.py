@@ -1,11 +1,11 @@
-"""Training configurations and the per-task presets of the paper's experiments.
+"""Training configurations and the per-task presets of the experiments of Higuchi et al. (ICML 2024).
 
-The presets reproduce the settings of the authors' published training scripts
-and checkpoints (AdaptiveAILab/brf-neurons, July 2024), which are the settings
-the paper's hyper-parameter table reports: network size, optimizer, learning
-rate, batch size, epochs, initialisation ranges, loss type and the TBPTT window
-of the ALIF baselines. Every value can be overridden, from the command line or
-from a TOML or JSON file; the resolved configuration is saved with each run.
+The presets reproduce the settings of the authors' published training
+scripts and checkpoints (AdaptiveAILab/brf-neurons, July 2024). They set the
+network size, optimizer, learning rate, batch size, epochs, initialisation
+ranges, loss type and the TBPTT window of the ALIF baselines. Every value
+can be overridden from the command line or from a TOML or JSON file, and the
+resolved configuration is saved with each run.
 """
 
 import dataclasses
