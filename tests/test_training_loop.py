@@ -160,3 +160,47 @@ def test_spectrum_init_places_omega_near_input_peaks(tmp_path):
 def test_spectrum_init_rejected_for_alif():
     with pytest.raises(RFSimError, match="RF-family"):
         resolve_config("synthetic", "alif", overrides={"omega_init": "spectrum"})
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"optimizer": "radam"},
+        {"optimizer": "rmsprop", "lr": 0.01},
+        {"lr_schedule": "constant", "grad_clip": 0.5},
+        {"tbptt_window": 50},
+        {"dtype": "float32"},
+        {"pruning": 0.5},
+        {"loss": "label-last"},
+        {"loss": "cross-entropy", "loss_offset": 20},
+        {"surrogate": "fast-sigmoid"},
+        {"model": "bhrf"},
+        {"model": "rf", "rf_reset": "soft"},
+        {"model": "alif", "hidden_bias": True, "output_bias": True},
+        {"brf_refractory": False},
+    ],
+    ids=lambda overrides: ",".join(f"{key}={value}" for key, value in overrides.items()),
+)
+def test_training_options_run_and_resume(tmp_path, overrides):
+    settings = dict(epochs=2, n_hidden=8, batch_size=8, limit_train=16, limit_eval=8, seed=4)
+    settings.update(overrides)
+    model = settings.pop("model", "brf")
+    config = resolve_config("synthetic", model, overrides=settings)
+    summary = train(config, tmp_path / "run")
+    assert summary.epochs_done == 2
+
+    state = load_checkpoint(tmp_path / "run" / "state.npz")
+    for name, value in state.params.items():
+        assert np.all(np.isfinite(value)), name
+    if config.pruning:
+        # Pruned weights get a zero gradient, so Adam leaves them at their initial values.
+        n_in = state.metadata["n_in"]
+        pruned = state.params["hidden.linear.mask"][:, n_in:] == 0
+        initial = load_checkpoint(tmp_path / "run" / "init.npz").params["hidden.linear.weight"][:, n_in:]
+        assert pruned.any()
+        assert np.array_equal(state.params["hidden.linear.weight"][:, n_in:][pruned], initial[pruned])
+    if config.dtype == "float32":
+        assert state.params["hidden.linear.weight"].dtype == np.float32
+
+    evaluated = evaluate_checkpoint(tmp_path / "run" / "best.npz")
+    assert evaluated.accuracy == pytest.approx(summary.test_accuracy, abs=1e-9)
