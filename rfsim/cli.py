@@ -25,6 +25,11 @@ def cli(verbose, quiet):
     logging.basicConfig(level=max(logging.DEBUG, min(level, logging.CRITICAL)), format="%(levelname)s: %(message)s")
 
 
+data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                               help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+"""The ``--data-dir`` option of every command that reads a dataset."""
+
+
 def fail_on_rfsim_error(function):
     """Turn an ``RFSimError`` raised by the library into a CLI error with exit status 1."""
     import functools
@@ -90,8 +95,7 @@ class _ProgressReporter:
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
               help="Continue the interrupted run in this folder (its saved settings are used).")
 @click.option("--max-minutes", type=float, default=None, help="Stop cleanly after this many minutes of wall time.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@data_dir_option
 @click.option("--seed", type=int, default=None, help="Seed of every random draw; equal seeds give identical runs.")
 @click.option("--epochs", type=int, default=None, help="Training epochs.")
 @click.option("--hidden", "n_hidden", type=int, default=None, help="Number of hidden neurons.")
@@ -173,8 +177,7 @@ def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, 
 @click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
               help="Task to evaluate on (default: the checkpoint's task).")
 @click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", help="Dataset split.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@data_dir_option
 @click.option("--predictions", "predictions_path", type=click.Path(dir_okay=False), default=None,
               help="Write the predicted class of every step or sequence to this .npz file.")
 @fail_on_rfsim_error
@@ -551,8 +554,7 @@ def data():
 
 @data.command("fetch")
 @click.argument("task", type=click.Choice(["ecg", "smnist", "psmnist", "shd"]))
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@data_dir_option
 @click.option("--download/--no-download", default=None,
               help="Allow or forbid downloading missing files (default: download unless a data folder is set).")
 @fail_on_rfsim_error
@@ -567,8 +569,7 @@ def data_fetch(task, data_dir, download):
 
 @data.command("info")
 @click.argument("task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]))
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@data_dir_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the train/validation split.")
 @fail_on_rfsim_error
 def data_info(task, data_dir, seed):
@@ -677,8 +678,7 @@ def _option_value(name, given, stored):
               help="Task to evaluate on (default: the checkpoint's task).")
 @click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
               help="Dataset split.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@data_dir_option
 @click.option("--grid", "grid_points", type=int, default=21, show_default=True,
               help="Points per axis, odd and at least 3 (GRID x GRID evaluations).")
 @click.option("--span", type=float, default=1.0, show_default=True,
@@ -903,8 +903,7 @@ def _echo_spectrum(spectrum, scatter):
               help="Task whose data is analysed (default: the checkpoint's task).")
 @click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
               help="Dataset split for the spectrum, the sparsity measures and the raster.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@data_dir_option
 @click.option("--peaks", "n_peaks", type=int, default=5, show_default=True,
               help="Largest number of dominant frequencies to report.")
 @click.option("--prominence", type=float, default=0.05, show_default=True,
@@ -1059,8 +1058,7 @@ def _check_spectral_options(n_steps, stride, n_vectors, sample, seed, refractory
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors.")
 @click.option("--lag", "lags", type=int, multiple=True,
               help="Lag [steps] of a gradient-ratio column; repeatable (default 10, 100 and 500).")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@data_dir_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Write every result to this file: .csv (long table) or .npz (all arrays).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
@@ -1198,8 +1196,7 @@ def _sweep_progress(show):
               help="input-noise: clip the noisy input to the range of the clean inputs ([0, 1] for spikes).")
 @click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
               help="Task to evaluate on (default: the checkpoint's task).")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder with local dataset files (overrides RFSIM_DATA_DIR).")
+@data_dir_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Write every repetition, the means and stds to this .csv or .npz file.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
@@ -1290,8 +1287,7 @@ def _study_options(function):
                      help="TOML or JSON file of training settings that override the preset."),
         click.option("--set", "set_pairs", multiple=True, metavar="KEY=VALUE",
                      help="Any other training setting, such as --set dtype=float32 (repeatable)."),
-        click.option("--data-dir", type=click.Path(file_okay=False), default=None,
-                     help="Folder with local dataset files (overrides RFSIM_DATA_DIR)."),
+        data_dir_option,
         click.option("--table", "table_path", type=click.Path(dir_okay=False), default=None,
                      help="Write the table to this .csv (one row per run), .json or .md file."),
         click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
