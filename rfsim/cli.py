@@ -50,9 +50,9 @@ def fail_on_rfsim_error(function):
 # --- training and evaluation ---
 
 
-def _pair(name):
+def _pair(name, help_text):
     """Return a click option that takes two floats, such as a range or a (mean, std) pair."""
-    return click.option(name, type=float, nargs=2, default=None, metavar="A B")
+    return click.option(name, type=float, nargs=2, default=None, metavar="A B", help=help_text)
 
 
 class _ProgressReporter:
@@ -106,11 +106,11 @@ class _ProgressReporter:
 @click.option("--lr-schedule", type=click.Choice(["linear", "constant"]), default=None,
               help="'linear' decays the learning rate to zero over the epochs.")
 @click.option("--grad-clip", type=float, default=None, help="Maximum total gradient norm.")
-@_pair("--omega-range")
-@_pair("--b-offset-range")
-@_pair("--tau-out")
-@_pair("--tau-mem")
-@_pair("--tau-adp")
+@_pair("--omega-range", "Bounds of the uniform initial omega [rad/s].")
+@_pair("--b-offset-range", "Bounds of the uniform initial b_offset [1/s].")
+@_pair("--tau-out", "Mean and std of the normal initial readout time constant [time steps].")
+@_pair("--tau-mem", "Mean and std of the normal initial ALIF membrane time constant [time steps].")
+@_pair("--tau-adp", "Mean and std of the normal initial ALIF adaptation time constant [time steps].")
 @click.option("--loss", type=click.Choice(["sequence", "label-last", "cross-entropy"]), default=None,
               help="Loss type.")
 @click.option("--loss-offset", type=int, default=None, help="Initial time steps that loss and accuracy skip.")
@@ -989,8 +989,8 @@ def parameters(checkpoint_path, init_path, task, split, data_dir, n_peaks, promi
 @cli.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path())
 @click.option("--group-by", multiple=True, default=("model",), show_default=True,
-              help="Training setting of config.json that groups runs (repeatable); runs that differ only in "
-                   "their seed form one group.")
+              help="Training setting of config.json that groups runs (repeatable): runs with equal values "
+                   "of these settings form one group, whatever their other settings.")
 @click.option("--population-std", is_flag=True,
               help="Use the population standard deviation (ddof 0) instead of the sample one (ddof 1).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
