@@ -7,7 +7,11 @@ detection and the NaN checks during training compare values with NaN and inf,
 and those comparisons are folded away when the compiler may assume finite math.
 ``contract`` (fused multiply-add) is left out as well, because the parity tests
 against the authors' PyTorch implementation compare results bit for bit where the
-order of floating-point operations is the same.
+order of floating-point operations is the same. Two kernels add it on purpose:
+``rfsim.surrogate.exp_row`` (a polynomial exponential tested to 1 ulp) and
+``rfsim.network.kernels_common.recurrent_adjoint`` (a reordered dot product in
+the backward sweep, tested against autograd to 1e-9). Their flag sets are
+``FMA`` and ``FASTMATH_FMA`` below.
 
 Set the environment variable ``RFSIM_NUMBA_CACHE=0`` to disable the on-disk cache
 (for example on a read-only installation).
@@ -20,12 +24,26 @@ import numba
 FASTMATH = frozenset({"reassoc", "nsz", "arcp", "afn"})
 """LLVM fast-math flags used by kernels that may reorder sums (no ``nnan``/``ninf``)."""
 
+FMA = frozenset({"contract"})
+"""Only fused multiply-add: IEEE arithmetic otherwise."""
+
+FASTMATH_FMA = FASTMATH | FMA
+"""``FASTMATH`` plus fused multiply-add, for sums whose order is free anyway."""
+
 CACHE = os.environ.get("RFSIM_NUMBA_CACHE", "1") != "0"
 """Whether compiled kernels are cached on disk next to their module."""
 
 
+def _as_set(kwargs):
+    """Give Numba the fast-math flags as the plain set it requires."""
+    if isinstance(kwargs.get("fastmath"), frozenset):
+        kwargs["fastmath"] = set(kwargs["fastmath"])
+    return kwargs
+
+
 def njit(*args, **kwargs):
-    """Compile a serial kernel with rfsim's settings (IEEE arithmetic, cached)."""
+    """Compile a serial kernel with rfsim's settings (IEEE arithmetic unless ``fastmath`` is given, cached)."""
+    _as_set(kwargs)
     kwargs.setdefault("cache", CACHE)
     kwargs.setdefault("nogil", True)
     return numba.njit(*args, **kwargs)
@@ -36,7 +54,7 @@ def njit_parallel(*args, **kwargs):
     kwargs.setdefault("cache", CACHE)
     kwargs.setdefault("nogil", True)
     kwargs.setdefault("parallel", True)
-    return numba.njit(*args, **kwargs)
+    return numba.njit(*args, **_as_set(kwargs))
 
 
 def njit_fast(*args, **kwargs):
@@ -44,7 +62,7 @@ def njit_fast(*args, **kwargs):
     kwargs.setdefault("cache", CACHE)
     kwargs.setdefault("nogil", True)
     kwargs.setdefault("fastmath", FASTMATH)
-    return numba.njit(*args, **kwargs)
+    return numba.njit(*args, **_as_set(kwargs))
 
 
 prange = numba.prange

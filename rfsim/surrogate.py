@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from rfsim._numba import njit
+from rfsim._numba import FMA, njit
 from rfsim.errors import RFSimError
 
 SURROGATES = ("reference", "paper", "fast-sigmoid", "triangle")
@@ -104,7 +104,7 @@ _EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
 _E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8, _E9, _E10, _E11, _E12, _E13 = _EXP_TAYLOR
 
 
-@njit(fastmath={"contract"})
+@njit(fastmath=FMA)
 def exp_row(values, bits):
     """Replace every entry of the float64 array ``values`` by its exponential, in place.
 

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from rfsim._numba import FASTMATH, njit
+from rfsim._numba import FASTMATH_FMA, njit
 
 DT, TWO_DT, THETA, GAMMA, ALIF_THETA, ALIF_BETA, ONE, ZERO, REFRACTORY, SMOOTH_RESET = range(10)
 """Indices into ``consts``: dt, 2 dt, theta, gamma, ALIF base threshold, ALIF beta, 1, 0,
@@ -216,7 +216,7 @@ def loss_grad_row(probs, label, soft, use_soft, scale, out):
         out[c] = (probs[c] * mass - soft[c]) * scale
 
 
-@njit(fastmath=set(FASTMATH) | {"contract"})
+@njit(fastmath=FASTMATH_FMA)
 def recurrent_adjoint(drive_bar, w_rec_t, out):
     """Write out[r, j] = sum_i drive_bar[r, i] w_rec_t[j, i], the recurrent part of dL/dz_{t-1}.
 
