@@ -25,6 +25,17 @@ IGNORED_KEYS = ("data_dir", "eval_batch_size")
 """Settings that may differ between runs because they do not change the results."""
 
 
+def add_study_options(parser):
+    """Add the --seeds and --data-dir options that every study figure takes."""
+    from _common import number_list
+
+    parser.add_argument("--seeds", type=number_list(int), default=None, metavar="LIST",
+                        help="comma-separated seeds to average over (default: all in the folder)")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="folder with local dataset files, needed only when a run's cached sparsity is "
+                             "missing (overrides RFSIM_DATA_DIR)")
+
+
 def _read_json(path):
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))

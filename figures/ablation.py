@@ -29,7 +29,7 @@ import re
 import sys
 
 import _studies
-from _common import make_parser, number_list, run_main, write_figure
+from _common import make_parser, run_main, write_figure
 
 FOLDER_PATTERN = re.compile(r"^(?P<variant>.+)-seed(?P<seed>\d+)$")
 """Name of an ablation run folder: ``<variant>-seed<seed>``."""
@@ -42,11 +42,7 @@ def parse_args(argv=None):
                         default=None, metavar="LIST",
                         help="comma-separated variants to draw, in this order (default: all in the folder, in "
                              "the order all, no-boundary, refractory-only, smooth-reset-only, none)")
-    parser.add_argument("--seeds", type=number_list(int), default=None, metavar="LIST",
-                        help="comma-separated seeds to average over (default: all in the folder)")
-    parser.add_argument("--data-dir", default=None, metavar="DIR",
-                        help="folder with local dataset files, needed only when a run's cached sparsity is "
-                             "missing (overrides RFSIM_DATA_DIR)")
+    _studies.add_study_options(parser)
     return parser.parse_args(argv)
 
 

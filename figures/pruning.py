@@ -42,11 +42,7 @@ def parse_args(argv=None):
                         help="folders written by rfsim study pruning --out (one per model or setting)")
     parser.add_argument("--probabilities", type=number_list(), default=None, metavar="LIST",
                         help="comma-separated pruning probabilities to draw (default: all in the folder)")
-    parser.add_argument("--seeds", type=number_list(int), default=None, metavar="LIST",
-                        help="comma-separated seeds to average over (default: all in the folder)")
-    parser.add_argument("--data-dir", default=None, metavar="DIR",
-                        help="folder with local dataset files, needed only when a run's cached sparsity is "
-                             "missing (overrides RFSIM_DATA_DIR)")
+    _studies.add_study_options(parser)
     return parser.parse_args(argv)
 
 
