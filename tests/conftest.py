@@ -27,7 +27,7 @@ import pytest  # noqa: E402
 def synthetic_runs(tmp_path_factory):
     """Train tiny BRF, RF and ALIF networks on the synthetic task once per test session.
 
-    Returns a dict from model name to the run folder, which holds ``init.npz``,
+    Returns a dict from model name to the run folder, which contains ``init.npz``,
     ``best.npz``, ``state.npz``, ``log.csv`` and ``summary.json``. Analyses are
     tested on these checkpoints, so the folders must not be modified.
     """

@@ -3,7 +3,7 @@
 ``RSNNConfig`` describes a network, ``init_params`` draws its parameters, ``forward``
 simulates it, ``value_and_grad`` returns the loss and its exact gradient (full or
 truncated BPTT), and ``train_step_tbptt`` trains on one batch with an update per
-truncation window. ``rfsim.network.reference`` holds the slow NumPy/autograd twin
+truncation window. ``rfsim.network.reference`` contains the slow NumPy/autograd twin
 and ``rfsim.network.optim`` the optimizers.
 """
 

@@ -70,7 +70,7 @@ class EncodedTargets:
 
     ``labels`` is (T, B) or (1, B) int64, a class per step or per sequence. ``soft`` is
     (B, C) float64 class distributions, or a (1, 1) placeholder unless ``use_soft``.
-    ``per_step`` tells whether the classes vary by step, and ``loss_steps`` is the number
+    ``per_step`` states whether the classes vary by step, and ``loss_steps`` is the number
     of steps in L.
     """
 

@@ -216,7 +216,7 @@ def load_input(path):
     Raises
     ------
     DataError
-        If the file is missing, unreadable, has an unknown suffix, or holds no
+        If the file is missing, unreadable, has an unknown suffix, or contains no
         1-D or 2-D array of finite numbers.
     """
     path = os.fspath(path)

@@ -28,7 +28,7 @@ def plot_trace(trace, neuron=0):
     trace : Trace
         Result of ``rfsim.neurons.simulate``.
     neuron : int, optional
-        Neuron to show when the trace holds several.
+        Neuron to show when the trace contains several.
 
     Returns
     -------
