@@ -9,8 +9,8 @@ and those comparisons are folded away when the compiler may assume finite math.
 against the authors' PyTorch implementation compare results bit for bit where the
 order of floating-point operations is the same. Two kernels add it on purpose:
 ``rfsim.surrogate.exp_row`` (a polynomial exponential tested to 1 ulp) and
-``rfsim.network.kernels_common.recurrent_adjoint`` (a reordered dot product in
-the backward sweep, tested against autograd to 1e-9). Their flag sets are
+``rfsim.network.kernels_common.recurrent_adjoint`` (a reordered matrix product
+in the backward sweep, tested against autograd to 1e-9). Their flag sets are
 ``FMA`` and ``FASTMATH_FMA`` below.
 
 Set the environment variable ``RFSIM_NUMBA_CACHE=0`` to disable the on-disk cache

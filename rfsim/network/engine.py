@@ -26,21 +26,23 @@ Notes
 * Memory: the sequences are processed in groups of 4, each group on one thread, and
   only the groups running at the same time keep their trajectories. A call with window
   length T_w (T, or ``tbptt_window``), batch B and h hidden neurons needs about
-  n_threads x 4 x (T_w + 1) x (n_slots x 8 + 1) x h bytes of trajectory in float64
-  (n_slots = 2 for RF, 3 for BRF and BHRF, 4 for ALIF), plus min(ceil(B/4), 64) x
+  n_threads x 4 x (T_w + 1) x (n_slots x 8 + 5) x h bytes of trajectory in float64
+  (n_slots = 2 for RF, 3 for BRF and BHRF, 4 for ALIF; the 5 bytes are the spike and
+  its entry in the step's list of spiking neurons), plus min(ceil(B/4), 64) x
   (h^2 + (m + 3 + C) h) x 8 bytes of per-group gradient buffers, plus twice the outputs
   T x B x C. So it grows linearly in T_w, as h^2 through the gradient buffers, and in B
   only through the outputs and the gradient buffers: S-MNIST (T = 784, B = 256,
-  h = 256) is estimated at 120 MB on 2 threads. ``estimate_memory_bytes`` returns the
-  estimate. A call whose estimate exceeds ``config.memory_limit`` raises ``RFSimError``
-  and suggests a ``tbptt_window``; there is no checkpoint-and-recompute mode.
+  h = 256) is estimated at 127 MB on 2 threads (69 MB in float32).
+  ``estimate_memory_bytes`` returns the estimate. A call whose estimate exceeds
+  ``config.memory_limit`` raises ``RFSimError`` and suggests a ``tbptt_window``; there
+  is no checkpoint-and-recompute mode.
 * Parallelism and determinism: each group of sequences accumulates its own gradient
   buffer and the buffers are summed in group order, so results are identical bit for
   bit from run to run and for any number of threads.
-* float32: states, parameters and gradients are float32. The surrogate derivative and
-  the loss are evaluated in float64 and rounded. On the authors' float32 trace the
-  engine agrees to 1e-5 relative (states and gradients), as does their own float32
-  run with their float64 one.
+* float32: states, parameters, gradients and the surrogate derivative are float32, as
+  in the authors' float32 runs; the loss and the softmax are evaluated in float64 and
+  rounded. On the authors' float32 trace the engine agrees to 1e-5 relative (states
+  and gradients), as does their own float32 run with their float64 one.
 """
 
 import contextlib
@@ -122,6 +124,7 @@ class _Prepared:
 
     w_in_t: np.ndarray
     w_rec_t: np.ndarray
+    w_rec: np.ndarray
     bias_h: np.ndarray
     cell: np.ndarray  # per-neuron constants, tiled once per row of a group (n_cell, 4 h)
     w_out: np.ndarray
@@ -307,6 +310,7 @@ def _prepare(config, raw, mask):
     return _Prepared(
         w_in_t=np.ascontiguousarray(weight[:, :n_in].T),
         w_rec_t=np.ascontiguousarray(weight[:, n_in:].T),
+        w_rec=np.ascontiguousarray(weight[:, n_in:]),
         bias_h=np.ascontiguousarray(bias_h),
         cell=np.ascontiguousarray(np.tile(_cell_constants(config, raw), (1, kb.GROUP_SIZE))),
         w_out=np.ascontiguousarray(raw["out.linear.weight"]),
@@ -458,13 +462,15 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, results,
         )
         kb.run_window(
             group_start, group_stop, options, t_start, n_window, x, encoded.labels, encoded.soft, 1.0 / batch,
-            prepared.w_in_t, prepared.w_rec_t, prepared.bias_h, prepared.cell, prepared.w_out, prepared.w_out_t,
+            prepared.w_in_t, prepared.w_rec_t, prepared.w_rec, prepared.bias_h, prepared.cell, prepared.w_out,
+            prepared.w_out_t,
             prepared.bias_o, prepared.alpha_o, prepared.one_minus_alpha_o, prepared.consts,
             state.hidden, state.z, state.out, final.hidden, final.z, final.out,
             results.outputs, results.losses, results.spikes, results.record, results.record_z, keep,
-            buffers["hist"], buffers["z_hist"], buffers["z_sent"], buffers["out_hist"], buffers["d_hist"],
+            buffers["hist"], buffers["z_hist"], buffers["z_sent"], buffers["spiked"], buffers["n_spiked"],
+            buffers["out_hist"], buffers["d_hist"],
             buffers["probs"], buffers["drive"],
-            buffers["adj"], buffers["z_bar"], buffers["drive_bar"], buffers["z_rec"], buffers["out_bar"],
+            buffers["adj"], buffers["d_bar"], buffers["drive_bar"], buffers["z_rec"], buffers["out_bar"],
             buffers["loss_bar"], buffers["scratch"], buffers["bits"],
             buffers["acc_w_in_t"], buffers["acc_w_rec_t"], buffers["acc_bias_h"], buffers["acc_cell"],
             buffers["acc_w_out_t"], buffers["acc_bias_o"], buffers["acc_alpha_o"],

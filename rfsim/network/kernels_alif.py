@@ -60,7 +60,7 @@ def alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell
     """Back-propagate one ALIF step of one sequence.
 
     ``zbar`` is the adjoint of z_t from the readout and the next step's drive;
-    ``scratch`` (3, H) float64 and ``bits`` (H,) int64 are work space.
+    ``scratch`` (3, H) of the working dtype and ``bits`` (H,) int64 (int32 in float32) are work space.
     """
     theta_0, beta = consts[ALIF_THETA], consts[ALIF_BETA]
     alpha, one_minus_alpha, rho, one_minus_rho = cell[0], cell[1], cell[2], cell[3]

@@ -33,8 +33,9 @@ from rfsim.network.kernels_common import (
     loss_and_softmax_row,
     loss_grad_row,
     loss_row,
-    readout_backward_row,
+    readout_adjoint_row,
     readout_forward_row,
+    spike_list,
     recurrent_adjoint,
     weight_grad_row,
 )
@@ -127,13 +128,33 @@ def _loss_active(t, n_steps, loss_offset, label_last, with_loss):
 
 
 @njit
+def _readout_adjoint_step(k, t_start, rows, first, n_steps, loss_offset, label_last, with_loss, labels, soft, use_soft,
+                          loss_scale, probs, out_hist, d_hist, z_hist, spiked, n_spiked, alpha_o, one_minus_alpha_o,
+                          acc_w_out_t, acc_bias_o, acc_alpha_o, out_bar, loss_bar, d_bar, event_driven):
+    """Back-propagate the loss and the LI readout of step k of the window for every row; dL/dd_k goes to ``d_bar``."""
+    t = t_start + k
+    active = _loss_active(t, n_steps, loss_offset, label_last, with_loss)
+    n_hidden = z_hist.shape[1] // 4
+    for r in range(rows):
+        if active:
+            b = first + r
+            label = labels[t if labels.shape[0] > 1 else 0, b]
+            loss_grad_row(probs[k, r], label, soft[b if use_soft else 0], use_soft, loss_scale, loss_bar)
+        else:
+            loss_bar[:] = 0.0
+        z = z_hist[k + 1, r * n_hidden:(r + 1) * n_hidden]
+        readout_adjoint_row(out_bar[r], loss_bar, out_hist[k, r], d_hist[k, r], z, spiked[k + 1, r], n_spiked[k + 1, r],
+                            alpha_o, one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, d_bar[r], event_driven)
+
+
+@njit
 def _run_group(
     group, local, options, t_start, n_window, x, labels, soft, loss_scale,
-    w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+    w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
-    hist, z_hist, z_sent, out_hist, d_hist, probs, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch,
-    bits, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
+    hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, adj, d_bar, drive_bar, z_rec, out_bar,
+    loss_bar, scratch, bits, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     model, reset, surrogate = options[0], options[1], options[2]
@@ -163,6 +184,9 @@ def _run_group(
         z_sent[:] = 0
         z_sent[0] = z_hist[0]
         sent = z_sent
+    if event_driven:
+        for r in range(4):
+            n_spiked[0, r] = spike_list(sent[0, r * n_hidden:(r + 1) * n_hidden], spiked[0, r])
 
     # Forward sweep. Without a backward sweep only two time slots alternate.
     last = 0
@@ -174,8 +198,8 @@ def _run_group(
         last = now
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
-            drive_row(x[t, first + r], sent[prev, lo:hi], w_in_t, w_rec_t, bias_h, has_bias_h, event_driven,
-                      drive[lo:hi])
+            drive_row(x[t, first + r], sent[prev, lo:hi], spiked[prev, r], n_spiked[prev, r], w_in_t, w_rec_t, bias_h,
+                      has_bias_h, event_driven, drive[lo:hi])
         n_emitted = _cell_forward(model, reset, drive, hist[prev], z_hist[prev], hist[now], z_hist[now], cell, consts)
         if use_keep:
             for r in range(rows):
@@ -186,10 +210,14 @@ def _run_group(
                     n_spikes += delivered
         else:
             n_spikes += n_emitted
+        if event_driven:
+            for r in range(rows):
+                n_spiked[now, r] = spike_list(sent[now, r * n_hidden:(r + 1) * n_hidden], spiked[now, r])
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
-            readout_forward_row(sent[now, lo:hi], w_out_t, bias_o, has_bias_o, alpha_o, one_minus_alpha_o,
-                                out_hist[prev, r], out_hist[now, r], d_hist[k if backward else 0, r], event_driven)
+            readout_forward_row(sent[now, lo:hi], spiked[now, r], n_spiked[now, r], w_out_t, bias_o, has_bias_o,
+                                alpha_o, one_minus_alpha_o, out_hist[prev, r], out_hist[now, r],
+                                d_hist[k if backward else 0, r], event_driven)
             outputs[group, t, r] = out_hist[now, r]
             if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
                 b = first + r
@@ -214,10 +242,8 @@ def _run_group(
 
     # Backward sweep over the same steps in reverse; the window's initial state is a constant.
     adj[:] = 0.0
-    z_bar[:] = 0.0
-    z_rec[:] = 0.0
     drive_bar[:] = 0.0
-    out_bar[:] = 0.0
+    d_bar[:] = 0.0
     acc_w_in_t[:] = 0.0
     acc_w_rec_t[:] = 0.0
     acc_bias_h[:] = 0.0
@@ -226,36 +252,33 @@ def _run_group(
     acc_bias_o[:] = 0.0
     acc_alpha_o[:] = 0.0
     drive_bar_wide = drive_bar.reshape(4 * n_hidden)
+    z_bar_wide = z_rec.reshape(4 * n_hidden)
+    out_bar[:] = 0.0
+
+    # The last step's spikes reach only the readout: dL/dz = W_o^T dL/dd (drive_bar is zero).
+    _readout_adjoint_step(n_window - 1, t_start, rows, first, n_steps, loss_offset, label_last, with_loss, labels,
+                          soft, use_soft, loss_scale, probs, out_hist, d_hist, z_hist, spiked, n_spiked, alpha_o,
+                          one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, out_bar, loss_bar, d_bar,
+                          event_driven)
+    recurrent_adjoint(drive_bar, w_rec, d_bar, w_out, z_rec)
     for k in range(n_window - 1, -1, -1):
         t = t_start + k
-        active = _loss_active(t, n_steps, loss_offset, label_last, with_loss)
 
-        # Loss and readout: dL/do_t, then W_o^T dL/dd_t plus the recurrent part of dL/dz_t.
-        for r in range(rows):
-            lo, hi = r * n_hidden, (r + 1) * n_hidden
-            if active:
-                b = first + r
-                label = labels[t if labels.shape[0] > 1 else 0, b]
-                loss_grad_row(probs[k, r], label, soft[b if use_soft else 0], use_soft, loss_scale, loss_bar)
-            else:
-                loss_bar[:] = 0.0
-            readout_backward_row(out_bar[r], loss_bar, out_hist[k, r], d_hist[k, r], z_hist[k + 1, lo:hi], w_out,
-                                 alpha_o, one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, z_bar[lo:hi],
-                                 event_driven)
-            for i in range(n_hidden):
-                z_bar[lo + i] += z_rec[r, i]
-
-        # Neuron step of all rows, then the weights of the drive I_t = W [x_t; z_{t-1}] + b_h.
-        _cell_backward(model, reset, z_bar, hist[k], z_hist[k], hist[k + 1], z_hist[k + 1], adj, drive_bar_wide,
+        # Neuron step of all rows from dL/dz_t, then the weights of the drive I_t = W [x_t; z_{t-1}] + b_h.
+        _cell_backward(model, reset, z_bar_wide, hist[k], z_hist[k], hist[k + 1], z_hist[k + 1], adj, drive_bar_wide,
                        cell, acc_cell, consts, surrogate, scratch, bits)
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
-            weight_grad_row(drive_bar[r], x[t, first + r], z_hist[k, lo:hi], acc_w_in_t, acc_w_rec_t, acc_bias_h,
-                            event_driven)
+            weight_grad_row(drive_bar[r], x[t, first + r], z_hist[k, lo:hi], spiked[k, r], n_spiked[k, r], acc_w_in_t,
+                            acc_w_rec_t, acc_bias_h, event_driven)
 
-        # dL/dz_{t-1} through W_rec, for all rows of the group at once.
+        # dL/dz_{t-1}: through W_rec into I_t and through W_o into the readout drive d_{t-1}.
         if k > 0:
-            recurrent_adjoint(drive_bar, w_rec_t, z_rec)
+            _readout_adjoint_step(k - 1, t_start, rows, first, n_steps, loss_offset, label_last, with_loss, labels,
+                                  soft, use_soft, loss_scale, probs, out_hist, d_hist, z_hist, spiked, n_spiked,
+                                  alpha_o, one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, out_bar, loss_bar,
+                                  d_bar, event_driven)
+            recurrent_adjoint(drive_bar, w_rec, d_bar, w_out, z_rec)
 
     # Hand the worker's sums to this group's buffers, rows in order.
     g_w_in_t[local] = acc_w_in_t
@@ -274,11 +297,11 @@ def _run_group(
 @njit_parallel
 def run_window(
     group_start, group_stop, options, t_start, n_window, x, labels, soft, loss_scale,
-    w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+    w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
-    hist, z_hist, z_sent, out_hist, d_hist, probs, drive, adj, z_bar, drive_bar, z_rec, out_bar, loss_bar, scratch,
-    bits, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
+    hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, adj, d_bar, drive_bar, z_rec, out_bar,
+    loss_bar, scratch, bits, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
@@ -301,13 +324,14 @@ def run_window(
         for local in range(worker, n_groups, n_workers):
             _run_group(
                 group_start + local, local, options, t_start, n_window, x, labels, soft, loss_scale,
-                w_in_t, w_rec_t, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+                w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
                 init_state, init_z, init_out, final_state, final_z, final_out,
                 outputs, losses, spikes, record, record_z, keep,
-                hist[worker], z_hist[worker], z_sent[worker], out_hist[worker], d_hist[worker], probs[worker],
+                hist[worker], z_hist[worker], z_sent[worker], spiked[worker], n_spiked[worker], out_hist[worker],
+                d_hist[worker], probs[worker],
                 drive[worker],
                 adj[worker],
-                z_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
+                d_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
                 scratch[worker], bits[worker],
                 acc_w_in_t[worker], acc_w_rec_t[worker], acc_bias_h[worker], acc_cell[worker],
                 acc_w_out_t[worker], acc_bias_o[worker], acc_alpha_o[worker],
@@ -326,18 +350,20 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out,
         hist=np.empty((n_workers, n_time, n_slots, wide), dtype),
         z_hist=np.empty((n_workers, n_time, wide), np.uint8),
         z_sent=np.empty((n_workers, 2, wide), np.uint8),
+        spiked=np.empty((n_workers, n_time, 4, n_hidden), np.int32),
+        n_spiked=np.zeros((n_workers, n_time, 4), np.int64),
         out_hist=np.empty((n_workers, n_time, 4, n_out), dtype),
         d_hist=np.empty((n_workers, n_window if backward else 1, 4, n_out), dtype),
         probs=np.empty((n_workers, n_window if backward else 1, 4, n_out), np.float64),
         drive=np.empty((n_workers, wide), dtype),
         adj=np.empty((n_workers, N_ADJOINTS, wide), dtype),
-        z_bar=np.empty((n_workers, wide), dtype),
+        d_bar=np.empty((n_workers, 4, n_out), dtype),
         drive_bar=np.empty((n_workers, 4, n_hidden), dtype),
         z_rec=np.empty((n_workers, 4, n_hidden), dtype),
         out_bar=np.empty((n_workers, 4, n_out), dtype),
         loss_bar=np.empty((n_workers, n_out), dtype),
-        scratch=np.empty((n_workers, 3, wide), np.float64),
-        bits=np.empty((n_workers, wide), np.int64),
+        scratch=np.empty((n_workers, 3, wide), dtype),
+        bits=np.empty((n_workers, wide), np.int32 if np.dtype(dtype) == np.float32 else np.int64),
         acc_w_in_t=np.empty((n_workers, n_in, n_hidden), dtype),
         acc_w_rec_t=np.empty((n_workers, n_hidden, n_hidden), dtype),
         acc_bias_h=np.empty((n_workers, n_hidden), dtype),
@@ -352,9 +378,9 @@ def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, back
     """Return the bytes ``allocate_worker_buffers`` takes per worker."""
     n_time = n_window + 1 if backward else 2
     wide = 4 * n_hidden
-    per_step = n_slots * wide * itemsize + wide + 4 * n_out * itemsize
+    per_step = n_slots * wide * itemsize + wide + 4 * wide + 4 * 8 + 4 * n_out * itemsize
     d_steps = n_window if backward else 1
-    fixed = (N_ADJOINTS + 4) * wide * itemsize + 5 * 4 * n_out * itemsize + 4 * wide * 8 + 2 * wide
+    fixed = (N_ADJOINTS + 6) * wide * itemsize + 6 * 4 * n_out * itemsize + wide * itemsize + 2 * wide
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
                     if backward else 0)
     return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + accumulators

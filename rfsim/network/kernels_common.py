@@ -31,8 +31,11 @@ N_CONSTS = 10
 
 
 @njit
-def drive_row(x, z_prev, w_in_t, w_rec_t, bias, has_bias, event_driven, out):
-    """Write the hidden drive I_t = W_in x_t + W_rec z_{t-1} (+ b_h) of one sequence into ``out``."""
+def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, event_driven, out):
+    """Write the hidden drive I_t = W_in x_t + W_rec z_{t-1} (+ b_h) of one sequence into ``out``.
+
+    ``spiked[:n_spiked]`` lists the neurons with z_{t-1} = 1 in ascending order (see ``spike_list``).
+    """
     n_hidden = out.shape[0]
     for i in range(n_hidden):
         out[i] = 0.0
@@ -46,13 +49,13 @@ def drive_row(x, z_prev, w_in_t, w_rec_t, bias, has_bias, event_driven, out):
             out[i] += w_in_t[k, i] * xk
 
     # Recurrent weights of the neurons that spiked at t - 1.
-    for j in range(n_hidden):
-        if event_driven:
-            if z_prev[j] == 0:
-                continue
+    if event_driven:
+        for e in range(n_spiked):
+            j = spiked[e]
             for i in range(n_hidden):
                 out[i] += w_rec_t[j, i]
-        else:
+    else:
+        for j in range(n_hidden):
             zj = out.dtype.type(z_prev[j])
             for i in range(n_hidden):
                 out[i] += w_rec_t[j, i] * zj
@@ -63,18 +66,35 @@ def drive_row(x, z_prev, w_in_t, w_rec_t, bias, has_bias, event_driven, out):
 
 
 @njit
-def readout_forward_row(z, w_out_t, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new, d, event_driven):
-    """Advance the LI readout of one sequence: write d_t into ``d`` and o_t into ``o_new``."""
+def spike_list(z, spiked):
+    """Write the indices i with z[i] != 0 into ``spiked`` in ascending order; return their number.
+
+    Branch-free: every index is written and the count advances only past the spikes.
+    """
+    n = 0
+    for i in range(z.shape[0]):
+        spiked[n] = i
+        n += z[i] != 0
+    return n
+
+
+@njit
+def readout_forward_row(z, spiked, n_spiked, w_out_t, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new, d,
+                        event_driven):
+    """Advance the LI readout of one sequence: write d_t into ``d`` and o_t into ``o_new``.
+
+    ``spiked[:n_spiked]`` lists the neurons with z_t = 1 in ascending order.
+    """
     n_out = d.shape[0]
     for c in range(n_out):
         d[c] = 0.0
-    for j in range(z.shape[0]):
-        if event_driven:
-            if z[j] == 0:
-                continue
+    if event_driven:
+        for e in range(n_spiked):
+            j = spiked[e]
             for c in range(n_out):
                 d[c] += w_out_t[j, c]
-        else:
+    else:
+        for j in range(z.shape[0]):
             zj = d.dtype.type(z[j])
             for c in range(n_out):
                 d[c] += w_out_t[j, c] * zj
@@ -87,47 +107,41 @@ def readout_forward_row(z, w_out_t, bias, has_bias, alpha, one_minus_alpha, o_pr
 
 
 @njit
-def readout_backward_row(out_bar, loss_bar, o_prev, d, z, w_out, alpha, one_minus_alpha,
-                         g_w_out_t, g_bias, g_alpha, z_bar, event_driven):
-    """Back-propagate the LI readout of one sequence at one step.
+def readout_adjoint_row(out_bar, loss_bar, o_prev, d, z, spiked, n_spiked, alpha, one_minus_alpha, g_w_out_t, g_bias,
+                        g_alpha, d_bar, event_driven):
+    """Back-propagate the LI readout of one sequence at one step, up to its drive d_t.
 
     ``out_bar`` holds alpha_o times the adjoint of o_{t+1} and becomes that of o_t
-    times alpha_o; ``loss_bar`` is dL/do_t of this step's loss. Writes W_o^T dbar_t
-    into ``z_bar``; ``loss_bar`` is reused as scratch for dbar_t.
+    times alpha_o; ``loss_bar`` is dL/do_t of this step's loss. Writes dL/dd_t into
+    ``d_bar``; its path to the spikes, W_o^T dL/dd_t, is added by ``recurrent_adjoint``.
     """
     n_out = d.shape[0]
     for c in range(n_out):
         o_bar = loss_bar[c] + out_bar[c]
-        d_bar = o_bar * one_minus_alpha[c]
+        d_bar[c] = o_bar * one_minus_alpha[c]
         g_alpha[c] += o_bar * (o_prev[c] - d[c])
-        g_bias[c] += d_bar
+        g_bias[c] += d_bar[c]
         out_bar[c] = o_bar * alpha[c]
-        loss_bar[c] = d_bar
 
     # Readout weights of the neurons that spiked at t.
-    for j in range(z.shape[0]):
-        if event_driven:
-            if z[j] == 0:
-                continue
+    if event_driven:
+        for e in range(n_spiked):
+            j = spiked[e]
             for c in range(n_out):
-                g_w_out_t[j, c] += loss_bar[c]
-        else:
-            zj = loss_bar.dtype.type(z[j])
+                g_w_out_t[j, c] += d_bar[c]
+    else:
+        for j in range(z.shape[0]):
+            zj = d_bar.dtype.type(z[j])
             for c in range(n_out):
-                g_w_out_t[j, c] += loss_bar[c] * zj
-
-    # z_t reaches the readout through W_o.
-    for j in range(z_bar.shape[0]):
-        z_bar[j] = 0.0
-    for c in range(n_out):
-        d_bar = loss_bar[c]
-        for j in range(z_bar.shape[0]):
-            z_bar[j] += d_bar * w_out[c, j]
+                g_w_out_t[j, c] += d_bar[c] * zj
 
 
 @njit
-def weight_grad_row(drive_bar, x, z_prev, g_w_in_t, g_w_rec_t, g_bias, event_driven):
-    """Accumulate the gradients of W_in, W_rec and b_h from dL/dI_t of one sequence."""
+def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t, g_bias, event_driven):
+    """Accumulate the gradients of W_in, W_rec and b_h from dL/dI_t of one sequence.
+
+    ``spiked[:n_spiked]`` lists the neurons with z_{t-1} = 1 in ascending order.
+    """
     n_hidden = drive_bar.shape[0]
     for k in range(x.shape[0]):
         xk = x[k]
@@ -137,13 +151,13 @@ def weight_grad_row(drive_bar, x, z_prev, g_w_in_t, g_w_rec_t, g_bias, event_dri
         for i in range(n_hidden):
             g_w_in_t[k, i] += drive_bar[i] * xk
 
-    for j in range(n_hidden):
-        if event_driven:
-            if z_prev[j] == 0:
-                continue
+    if event_driven:
+        for e in range(n_spiked):
+            j = spiked[e]
             for i in range(n_hidden):
                 g_w_rec_t[j, i] += drive_bar[i]
-        else:
+    else:
+        for j in range(n_hidden):
             zj = drive_bar.dtype.type(z_prev[j])
             for i in range(n_hidden):
                 g_w_rec_t[j, i] += drive_bar[i] * zj
@@ -217,51 +231,50 @@ def loss_grad_row(probs, label, soft, use_soft, scale, out):
 
 
 @njit(fastmath=FASTMATH_FMA)
-def recurrent_adjoint(drive_bar, w_rec_t, out):
-    """Write out[r, j] = sum_i drive_bar[r, i] w_rec_t[j, i], the recurrent part of dL/dz_{t-1}.
+def _add_transposed_product(a, w, out):
+    """Add sum_i a[r, i] w[i, j] to out[r, j] for the 4 rows r, four rows of ``w`` at a time.
 
-    ``drive_bar`` and ``out`` have exactly 4 rows (one group of sequences, zero-padded),
-    so every output is a separate 4 x 4 register-blocked dot product over i. The sums
-    may be reordered and fused (fast-math), which keeps the result deterministic but
-    changes the last bits relative to a plain loop.
+    The loop over j is the vectorised one, so no horizontal sums are needed; the four
+    partial products of a block of i are added before they reach ``out``, which halves
+    the loads and stores of ``out`` per multiply-add.
     """
-    n_hidden = w_rec_t.shape[0]
-    n_blocked = n_hidden - n_hidden % 4
-    for j0 in range(0, n_blocked, 4):
-        c00 = c01 = c02 = c03 = out.dtype.type(0.0)
-        c10 = c11 = c12 = c13 = out.dtype.type(0.0)
-        c20 = c21 = c22 = c23 = out.dtype.type(0.0)
-        c30 = c31 = c32 = c33 = out.dtype.type(0.0)
-        for i in range(n_hidden):
-            a0, a1, a2, a3 = drive_bar[0, i], drive_bar[1, i], drive_bar[2, i], drive_bar[3, i]
-            w0, w1, w2, w3 = w_rec_t[j0, i], w_rec_t[j0 + 1, i], w_rec_t[j0 + 2, i], w_rec_t[j0 + 3, i]
-            c00 += a0 * w0
-            c01 += a0 * w1
-            c02 += a0 * w2
-            c03 += a0 * w3
-            c10 += a1 * w0
-            c11 += a1 * w1
-            c12 += a1 * w2
-            c13 += a1 * w3
-            c20 += a2 * w0
-            c21 += a2 * w1
-            c22 += a2 * w2
-            c23 += a2 * w3
-            c30 += a3 * w0
-            c31 += a3 * w1
-            c32 += a3 * w2
-            c33 += a3 * w3
-        out[0, j0], out[0, j0 + 1], out[0, j0 + 2], out[0, j0 + 3] = c00, c01, c02, c03
-        out[1, j0], out[1, j0 + 1], out[1, j0 + 2], out[1, j0 + 3] = c10, c11, c12, c13
-        out[2, j0], out[2, j0 + 1], out[2, j0 + 2], out[2, j0 + 3] = c20, c21, c22, c23
-        out[3, j0], out[3, j0 + 1], out[3, j0 + 2], out[3, j0 + 3] = c30, c31, c32, c33
+    n_i, n_j = w.shape
+    n_blocked = n_i - n_i % 4
+    for i in range(0, n_blocked, 4):
+        a00, a01, a02, a03 = a[0, i], a[0, i + 1], a[0, i + 2], a[0, i + 3]
+        a10, a11, a12, a13 = a[1, i], a[1, i + 1], a[1, i + 2], a[1, i + 3]
+        a20, a21, a22, a23 = a[2, i], a[2, i + 1], a[2, i + 2], a[2, i + 3]
+        a30, a31, a32, a33 = a[3, i], a[3, i + 1], a[3, i + 2], a[3, i + 3]
+        for j in range(n_j):
+            w0, w1, w2, w3 = w[i, j], w[i + 1, j], w[i + 2, j], w[i + 3, j]
+            out[0, j] += a00 * w0 + a01 * w1 + a02 * w2 + a03 * w3
+            out[1, j] += a10 * w0 + a11 * w1 + a12 * w2 + a13 * w3
+            out[2, j] += a20 * w0 + a21 * w1 + a22 * w2 + a23 * w3
+            out[3, j] += a30 * w0 + a31 * w1 + a32 * w2 + a33 * w3
 
-    for j in range(n_blocked, n_hidden):
-        c0 = c1 = c2 = c3 = out.dtype.type(0.0)
-        for i in range(n_hidden):
-            w = w_rec_t[j, i]
-            c0 += drive_bar[0, i] * w
-            c1 += drive_bar[1, i] * w
-            c2 += drive_bar[2, i] * w
-            c3 += drive_bar[3, i] * w
-        out[0, j], out[1, j], out[2, j], out[3, j] = c0, c1, c2, c3
+    for i in range(n_blocked, n_i):
+        a0, a1, a2, a3 = a[0, i], a[1, i], a[2, i], a[3, i]
+        for j in range(n_j):
+            out[0, j] += a0 * w[i, j]
+            out[1, j] += a1 * w[i, j]
+            out[2, j] += a2 * w[i, j]
+            out[3, j] += a3 * w[i, j]
+
+
+@njit(fastmath=FASTMATH_FMA)
+def recurrent_adjoint(drive_bar, w_rec, d_bar, w_out, out):
+    """Write out[r, j] = sum_i drive_bar[r, i] W_rec[i, j] + sum_c d_bar[r, c] W_o[c, j].
+
+    This is dL/dz_{t-1} of the 4 sequences of a group: the spikes z_{t-1} reach the
+    drive I_t through W_rec (h, h) and the readout drive d_{t-1} through W_o (C, h),
+    so ``drive_bar`` holds dL/dI_t and ``d_bar`` dL/dd_{t-1}; both weights are in
+    their natural (postsynaptic, presynaptic) layout. ``drive_bar``, ``d_bar`` and
+    ``out`` have exactly 4 rows (zero-padded). The sums may be reordered and fused
+    (fast-math), which keeps the result deterministic but changes the last bits
+    relative to a plain loop.
+    """
+    for r in range(4):
+        for j in range(out.shape[1]):
+            out[r, j] = 0.0
+    _add_transposed_product(drive_bar, w_rec, out)
+    _add_transposed_product(d_bar, w_out, out)

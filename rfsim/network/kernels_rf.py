@@ -85,7 +85,7 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
     """Back-propagate one BRF step of one sequence (see the module docstring for the layouts).
 
     ``zbar`` is the adjoint of z_t from the readout and the next step's drive;
-    ``scratch`` (3, H) float64 and ``bits`` (H,) int64 are work space.
+    ``scratch`` (3, H) of the working dtype and ``bits`` (H,) int64 (int32 in float32) are work space.
     """
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
     refractory, smooth_reset = consts[REFRACTORY], consts[SMOOTH_RESET]
