@@ -42,6 +42,9 @@ def test_robustness_quantize_uses_one_repetition(checkpoint, tmp_path):
     assert result.exit_code == 0, result.output
     assert "1 repetition(s) per level" in result.output
     assert "rounded to multiples of 2^-b" in result.output
+    # One repetition has no spread, so the table shows no "+- 0.00".
+    assert "one repetition, so no std is given" in result.output
+    assert "+-" not in result.output
     with np.load(out) as stored:
         assert stored["accuracy"].shape == (3, 1)
         assert str(stored["parameters"]) == "all"

@@ -485,17 +485,21 @@ class RobustnessSweep:
         base = self.baseline
         lines.append(f"unperturbed: loss {base.loss:.6g}, accuracy {base.accuracy:.2f} %, SOP {base.sop:.6g}, "
                      f"synaptic operations {base.synaptic_ops:.6g} per sequence")
+        spread = ("mean +- std (ddof 1) over the repetitions" if self.repeats > 1
+                  else "one repetition, so no std is given")
         lines.append("SOP = delivered hidden spikes per sequence; synaptic operations = delivered spikes times "
-                     "their fan-out (non-zero recurrent and readout weights), per sequence; mean +- std "
-                     "(ddof 1) over the repetitions")
+                     f"their fan-out (non-zero recurrent and readout weights), per sequence; {spread}")
         header = f"{'level':>10}  {'accuracy [%]':>17}  {'loss':>21}  {'SOP':>21}  {'synaptic ops':>21}"
         lines.append(header)
         for index, level in enumerate(self.levels):
             cells = [f"{level:>10g}"]
             for metric, width, digits in (("accuracy", 17, ".2f"), ("loss", 21, ".4f"), ("sop", 21, ".1f"),
                                           ("synaptic_ops", 21, ".0f")):
-                mean, std = self.mean(metric)[index], self.std(metric)[index]
-                cells.append(f"{f'{mean:{digits}} +- {std:{digits}}':>{width}}")
+                mean = self.mean(metric)[index]
+                cell = f"{mean:{digits}}"
+                if self.repeats > 1:
+                    cell += f" +- {self.std(metric)[index]:{digits}}"
+                cells.append(f"{cell:>{width}}")
             lines.append("  ".join(cells))
         return lines
 
