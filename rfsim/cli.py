@@ -6,6 +6,8 @@ or ``click.ClickException`` for invalid input, so the exit status is non-zero.
 """
 
 import logging
+import sys
+import warnings
 
 import click
 
@@ -19,10 +21,27 @@ logger = logging.getLogger("rfsim")
 @click.version_option(__version__, "--version", prog_name="rfsim")
 @click.option("-v", "--verbose", count=True, help="Print more log messages (repeat for debug output).")
 @click.option("-q", "--quiet", count=True, help="Print fewer log messages (repeat to silence warnings).")
-def cli(verbose, quiet):
+@click.pass_context
+def cli(ctx, verbose, quiet):
     """Simulate, train and analyse resonate-and-fire spiking neurons."""
     level = logging.INFO - 10 * verbose + 10 * quiet
     logging.basicConfig(level=max(logging.DEBUG, min(level, logging.CRITICAL)), format="%(levelname)s: %(message)s")
+
+    # Python warnings go through the log as one line each (no source line), so -qq silences them too.
+    original_format = warnings.formatwarning
+    warnings.formatwarning = _one_line_warning
+    logging.captureWarnings(True)
+    ctx.call_on_close(lambda: (logging.captureWarnings(False), setattr(warnings, "formatwarning", original_format)))
+
+
+def _one_line_warning(message, category, filename, lineno, line=None):
+    """Format a warning as 'Category: message' for the log."""
+    return f"{category.__name__}: {message}"
+
+
+def show_progress(requested):
+    """Whether to draw a progress bar: when asked for and standard error is a terminal."""
+    return requested and sys.stderr.isatty()
 
 
 data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), default=None,
@@ -133,7 +152,7 @@ class _ProgressReporter:
                                                    "none"]), default=None,
               help="BRF variant: all mechanisms (default), no divergence boundary, q only in the threshold "
                    "(refractory-only), q only in the damping (smooth-reset-only), or none (plain RF).")
-@click.option("--progress/--no-progress", default=True, help="Show a progress bar for each epoch.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar for each epoch (on a terminal only).")
 @fail_on_rfsim_error
 def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, progress, **settings):
     """Train a recurrent spiking network on a task with the authors' settings.
@@ -147,7 +166,7 @@ def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, 
     from rfsim.training.presets import resolve_config
 
     settings.update(ablation_settings(settings.pop("brf_ablation")))
-    reporter = _ProgressReporter(progress)
+    reporter = _ProgressReporter(show_progress(progress))
     if resume_dir is not None:
         given = [name for name, value in settings.items() if value is not None] + (["--task"] if task else [])
         if given or model or config_file:
@@ -713,7 +732,7 @@ def _option_value(name, given, stored):
               help="Write the surface, contour and interpolation figure to this file (.png, .pdf, .svg).")
 @click.option("--plot-metric", type=click.Choice(["loss", "accuracy", "sop"]), default="loss", show_default=True,
               help="Value drawn in the figure.")
-@click.option("--progress/--no-progress", default=True, help="Show a progress bar over the grid points.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar over the grid points (on a terminal only).")
 @fail_on_rfsim_error
 def landscape(checkpoint_path, task, split, data_dir, grid_points, span, plane, vectors, seed, subset, subset_seed,
               directions_path, save_directions_path, start_path, interpolation_points, interpolation_range,
@@ -774,7 +793,7 @@ def landscape(checkpoint_path, task, split, data_dir, grid_points, span, plane, 
             seed=0 if seed is None else seed, directions=directions, split=split, subset=subset,
             subset_seed=subset_seed, interpolate_from=start_path, interpolation_points=interpolation_points,
             interpolation_range=interpolation_range, with_grid=with_grid, task=task, data_dir=data_dir,
-            workers=workers, progress=_landscape_progress(progress))
+            workers=workers, progress=_landscape_progress(show_progress(progress)))
     _log_caught_warnings(caught)
 
     if result.subset is None:
@@ -1201,7 +1220,7 @@ def _sweep_progress(show):
               help="Write every repetition, the means and stds to this .csv or .npz file.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write accuracy and SOP against the level to this figure (.png, .pdf, .svg).")
-@click.option("--progress/--no-progress", default=True, help="Show a progress bar over the evaluations.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar over the evaluations (on a terminal only).")
 @fail_on_rfsim_error
 def robustness(checkpoint_path, kind, levels_text, repeats, seed, split, subset, subset_seed, parameters, relative,
                clip_inputs, task, data_dir, out_path, plot_path, progress):
@@ -1232,7 +1251,7 @@ def robustness(checkpoint_path, kind, levels_text, repeats, seed, split, subset,
     sweep = robustness_sweep(checkpoint_path, kind, levels, repeats=repeats, seed=seed, split=split, subset=subset,
                              subset_seed=subset_seed, parameters=parameters,
                              noise_scale="relative" if relative else "absolute", clip_inputs=clip_inputs, task=task,
-                             data_dir=data_dir, progress=_sweep_progress(progress))
+                             data_dir=data_dir, progress=_sweep_progress(show_progress(progress)))
     for line in sweep.lines():
         click.echo(line)
     click.echo(f"evaluated {sweep.levels.size * sweep.repeats + 1} networks in {sweep.seconds:.2f} s")
