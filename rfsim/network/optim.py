@@ -171,7 +171,8 @@ class Optimizer:
             for key, value in self.state[name].items():
                 loaded = np.asarray(state_dict[f"{name}/{key}"])
                 if loaded.shape != value.shape:
-                    raise RFSimError(f"state_dict[{name + '/' + key!r}] must have shape {value.shape}, got {loaded.shape}")
+                    raise RFSimError(f"state_dict[{name + '/' + key!r}] must have shape {value.shape}, "
+                                     f"got {loaded.shape}")
 
         for name in self.hyperparameters():
             self._set_hyperparameter(name, float(state_dict[f"hyper/{name}"]))
@@ -185,7 +186,32 @@ class Optimizer:
         setattr(self, name, value)
 
 
-class Adam(Optimizer):
+class _MomentOptimizer(Optimizer):
+    """Common part of Adam and RAdam: the hyper-parameters and the two moment updates."""
+
+    def __init__(self, params, lr, betas, eps, weight_decay):
+        self.beta1 = _check_hyperparameter("betas[0]", betas[0], 0.0, 1.0)
+        self.beta2 = _check_hyperparameter("betas[1]", betas[1], 0.0, 1.0)
+        self.eps = _check_hyperparameter("eps", eps, 0.0)
+        self.weight_decay = _check_hyperparameter("weight_decay", weight_decay, 0.0)
+        super().__init__(params, lr)
+
+    def hyperparameters(self):
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                "weight_decay": self.weight_decay}
+
+    def _update_moments(self, param, grad, state):
+        """Add the L2 penalty, update the first and second moment in place and return them."""
+        if self.weight_decay != 0.0:
+            grad = grad + self.weight_decay * param
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg += (1.0 - self.beta1) * (grad - exp_avg)
+        exp_avg_sq *= self.beta2
+        exp_avg_sq += (1.0 - self.beta2) * grad * grad
+        return exp_avg, exp_avg_sq
+
+
+class Adam(_MomentOptimizer):
     """Adam with torch's update rule and defaults (see the module docstring).
 
     Parameters
@@ -206,28 +232,17 @@ class Adam(Optimizer):
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        self.beta1 = _check_hyperparameter("betas[0]", betas[0], 0.0, 1.0)
-        self.beta2 = _check_hyperparameter("betas[1]", betas[1], 0.0, 1.0)
-        self.eps = _check_hyperparameter("eps", eps, 0.0)
-        self.weight_decay = _check_hyperparameter("weight_decay", weight_decay, 0.0)
         self.amsgrad = bool(amsgrad)
-        super().__init__(params, lr)
+        super().__init__(params, lr, betas, eps, weight_decay)
 
     def hyperparameters(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
-                "weight_decay": self.weight_decay, "amsgrad": float(self.amsgrad)}
+        return {**super().hyperparameters(), "amsgrad": float(self.amsgrad)}
 
     def _set_hyperparameter(self, name, value):
         setattr(self, name, bool(value) if name == "amsgrad" else value)
 
     def _update(self, param, grad, state, step):
-        if self.weight_decay != 0.0:
-            grad = grad + self.weight_decay * param
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-
-        exp_avg += (1.0 - self.beta1) * (grad - exp_avg)
-        exp_avg_sq *= self.beta2
-        exp_avg_sq += (1.0 - self.beta2) * grad * grad
+        exp_avg, exp_avg_sq = self._update_moments(param, grad, state)
 
         bias_correction1 = 1.0 - self.beta1**step
         bias_correction2_sqrt = math.sqrt(1.0 - self.beta2**step)
@@ -242,7 +257,7 @@ class Adam(Optimizer):
         param -= step_size * (exp_avg / denominator)
 
 
-class RAdam(Optimizer):
+class RAdam(_MomentOptimizer):
     """Rectified Adam with torch's update rule and defaults (see the module docstring).
 
     Parameters
@@ -264,24 +279,10 @@ class RAdam(Optimizer):
     """torch applies the variance rectification only while rho_t exceeds this value."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        self.beta1 = _check_hyperparameter("betas[0]", betas[0], 0.0, 1.0)
-        self.beta2 = _check_hyperparameter("betas[1]", betas[1], 0.0, 1.0)
-        self.eps = _check_hyperparameter("eps", eps, 0.0)
-        self.weight_decay = _check_hyperparameter("weight_decay", weight_decay, 0.0)
-        super().__init__(params, lr)
-
-    def hyperparameters(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
-                "weight_decay": self.weight_decay}
+        super().__init__(params, lr, betas, eps, weight_decay)
 
     def _update(self, param, grad, state, step):
-        if self.weight_decay != 0.0:
-            grad = grad + self.weight_decay * param
-        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-
-        exp_avg += (1.0 - self.beta1) * (grad - exp_avg)
-        exp_avg_sq *= self.beta2
-        exp_avg_sq += (1.0 - self.beta2) * grad * grad
+        exp_avg, exp_avg_sq = self._update_moments(param, grad, state)
 
         bias_correction1 = 1.0 - self.beta1**step
         bias_correction2 = 1.0 - self.beta2**step
