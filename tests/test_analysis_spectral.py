@@ -231,10 +231,10 @@ def test_bhrf_flag_matches_radius(w, b_offset, q):
 
 
 def _network(model, rf_reset="none", n_in=3, n_hidden=5, n_out=2, surrogate="reference", seed=0,
-             zero_recurrent=False, hidden_bias=False):
+             zero_recurrent=False, hidden_bias=False, **switches):
     """Return a small random network and a 40-step input under which every model spikes."""
     config = RSNNConfig(model=model, n_in=n_in, n_hidden=n_hidden, n_out=n_out, rf_reset=rf_reset,
-                        surrogate=surrogate, hidden_bias=hidden_bias)
+                        surrogate=surrogate, hidden_bias=hidden_bias, **switches)
     rng = np.random.default_rng(seed)
     params = init_params(config, rng, omega_range=(5.0, 30.0))
     # u grows by I dt per step, so RF-type neurons need a drive of order 1/dt to reach the threshold.
@@ -311,6 +311,44 @@ def test_jacobian_matches_autograd_reference(model, reset):
         expected = autograd.jacobian(_reference_step(config, params, x[t]))(prev)
         scale = np.max(np.abs(expected))
         assert np.allclose(jacobians.dense(t), expected, rtol=1e-11, atol=1e-12 * scale), (model, reset, t)
+
+
+BRF_ABLATIONS = [{"brf_boundary": False}, {"brf_refractory": False}, {"brf_smooth_reset": False},
+                 {"brf_boundary": False, "brf_refractory": False, "brf_smooth_reset": False}]
+
+
+@pytest.mark.parametrize("switches", BRF_ABLATIONS)
+def test_ablated_brf_replay_and_autograd(switches):
+    # The reference implements each switch on its own, so autograd checks the ablated Jacobian.
+    config, params, x = _network("brf", hidden_bias=True, **switches)
+    jacobians = network_jacobians(config, params, x)
+    assert jacobians.replay_error == 0.0
+    assert jacobians.spikes.sum() > 0
+
+    active = np.flatnonzero(jacobians.spikes.sum(axis=1) > 0)
+    for t in sorted({1, int(active[0]) + 1, int(active[-1])}):
+        prev = _recorded_state(jacobians, config, params, x, t - 1)
+        expected = autograd.jacobian(_reference_step(config, params, x[t]))(prev)
+        scale = np.max(np.abs(expected))
+        assert np.allclose(jacobians.dense(t), expected, rtol=1e-11, atol=1e-12 * scale), (switches, t)
+
+
+def test_ablated_brf_neuron_spectra():
+    omega, b_offset, q = np.array([10.0, 40.0, 90.0]), np.array([0.5, 2.0, 5.0]), (0.0, 1.0, 0.3)
+
+    # Without the boundary: an RF neuron whose offset is b' + q.
+    no_boundary = neuron_spectra("brf", omega=omega, b_offset=b_offset, q=q, brf_boundary=False)
+    for k, value in enumerate(q):
+        rf = neuron_spectra("rf", omega=omega, b_offset=b_offset + value)
+        assert np.array_equal(no_boundary.jacobians[k], rf.jacobians[0])
+        assert np.array_equal(no_boundary.outside_region[k], rf.outside_region[0])
+
+    # Without the smooth reset: q leaves the damping, so every q gives the rest Jacobian.
+    no_reset = neuron_spectra("brf", omega=omega, b_offset=b_offset, q=q, brf_smooth_reset=False)
+    full = neuron_spectra("brf", omega=omega, b_offset=b_offset, q=(0.0,))
+    for k in range(len(q)):
+        assert np.array_equal(no_reset.jacobians[k], full.jacobians[0])
+        assert np.array_equal(no_reset.spectral_radius[k], full.spectral_radius[0])
 
 
 def test_jacobian_with_mask_matches_reference():
@@ -649,13 +687,20 @@ def test_save_csv_and_npz(reports, tmp_path):
     assert check_output_path("a.NPZ") == ".npz"
 
 
-def test_spectral_report_rejects_ablated_brf(tmp_path):
+def test_spectral_report_of_ablated_brf(tmp_path):
     from rfsim.analysis.spectral import spectral_report
     from rfsim.training.loop import train
     from rfsim.training.presets import resolve_config
 
     config = resolve_config("synthetic", "brf", overrides=dict(
-        epochs=1, n_hidden=6, batch_size=8, limit_train=8, limit_eval=4, brf_refractory=False))
+        epochs=1, n_hidden=6, batch_size=8, limit_train=8, limit_eval=4, brf_refractory=False,
+        brf_smooth_reset=False))
     train(config, tmp_path / "ablated")
-    with pytest.raises(RFSimError, match="without its refractory period"):
-        spectral_report(tmp_path / "ablated" / "best.npz")
+    report = spectral_report(tmp_path / "ablated" / "best.npz", refractory_steps=(0, 2))
+    assert report.network.replay_error == 0.0
+
+    # Without the smooth reset the per-neuron Jacobian is the same at every q.
+    radius = report.hidden.spectral_radius
+    assert radius.shape[0] == 3
+    assert np.array_equal(radius[1], radius[0])
+    assert np.array_equal(radius[2], radius[0])

@@ -16,6 +16,10 @@ variable q and the time step dt [s] (the absolute values are those the engine ta
   Resonate-and-Fire Neurons", ICML 2024), and ``damping_sign='paper'`` uses their
   printed damping b = (dt_p / 2) omega^2 - b' - q.
 * ALIF and the LI readout, state u: J = alpha = exp(-1 / |tau_mem|) (unit time step).
+* BRF ablations (``RSNNConfig.brf_boundary``, ``brf_refractory``, ``brf_smooth_reset``):
+  without the boundary p(omega) is replaced by 0, without the smooth reset q leaves the
+  damping, and without the refractory period q leaves the threshold; the per-neuron and
+  whole-network Jacobians change the same way.
 
 Theorem (BRF). Let r = sqrt(1 - (dt omega)^2) and c = b' + q, with dt_p = dt. Then
 1 + dt b = r - dt c and |lambda|^2 = (r - dt c)^2 + (dt omega)^2 = 1 + dt c (dt c - 2 r),
@@ -270,7 +274,7 @@ def _offset_interval(model, omega, dt, dt_p, order, damping_sign):
 
 
 def neuron_spectra(model, *, omega=None, b_offset=None, tau_mem=None, dt=0.01, q=(0.0,), boundary_dt=None,
-                   order="implementation", damping_sign="implementation"):
+                   order="implementation", damping_sign="implementation", brf_boundary=True, brf_smooth_reset=True):
     """Compute the one-step Jacobian of each neuron and its spectral radius.
 
     Parameters
@@ -296,6 +300,11 @@ def neuron_spectra(model, *, omega=None, b_offset=None, tau_mem=None, dt=0.01, q
         Update order of HRF and BHRF.
     damping_sign : {'implementation', 'paper'}, optional
         Sign of b' and q in the BHRF damping.
+    brf_boundary, brf_smooth_reset : bool, optional
+        BRF ablations as in ``RSNNConfig``: without the boundary the damping is
+        b = -b' - q (p(omega) replaced by 0) and the convergence interval is that of
+        an RF neuron; without the smooth reset q leaves the damping, b = p(omega) - b',
+        so every q gives the same Jacobian and c = b'. Ignored for the other models.
 
     Returns
     -------
@@ -341,14 +350,15 @@ def neuron_spectra(model, *, omega=None, b_offset=None, tau_mem=None, dt=0.01, q
         raise RFSimError(f"omega must be >= 0 rad/s (the engine uses |omega|), got omega={float(omega[omega < 0][0])!r}")
     b_offset = _as_neuron_array("b_offset", b_offset, omega.size)
 
-    # Offset c = b' + q of each (q, neuron); q enters only the balanced models.
-    refractory = q[:, None] if model in _MODELS_WITH_Q else np.zeros((q.size, 1))
+    # Offset c = b' + q of each (q, neuron); q enters only the balanced models' damping.
+    q_in_damping = model in _MODELS_WITH_Q and (model != "brf" or bool(brf_smooth_reset))
+    refractory = q[:, None] if q_in_damping else np.zeros((q.size, 1))
     offset = b_offset[None, :] + refractory
     with np.errstate(invalid="ignore"):
         if model == "rf":
             damping = -offset
         elif model == "brf":
-            p = (-1.0 + np.sqrt(1.0 - np.square(dt_p * omega))) / dt_p
+            p = (-1.0 + np.sqrt(1.0 - np.square(dt_p * omega))) / dt_p if brf_boundary else np.zeros_like(omega)
             damping = p[None, :] - offset
         elif model == "hrf":
             damping = offset
@@ -363,7 +373,8 @@ def neuron_spectra(model, *, omega=None, b_offset=None, tau_mem=None, dt=0.01, q
     eigenvalues = _eigenvalues(jacobians)
     radius = np.max(np.abs(eigenvalues), axis=-1)
 
-    low, high = _offset_interval(model, omega, dt, dt_p, order, damping_sign)
+    interval_model = "rf" if model == "brf" and not brf_boundary else model
+    low, high = _offset_interval(interval_model, omega, dt, dt_p, order, damping_sign)
     with np.errstate(invalid="ignore"):
         inside = (offset >= low[None, :]) & (offset <= high[None, :])
     return NeuronSpectra(
@@ -376,7 +387,8 @@ def neuron_spectra(model, *, omega=None, b_offset=None, tau_mem=None, dt=0.01, q
 def hidden_neuron_spectra(net_config, params, q=None):
     """Compute the per-neuron spectra of a network's hidden layer from its raw parameters.
 
-    The engine's abs() is applied to omega, b_offset and tau_mem first.
+    The engine's abs() is applied to omega, b_offset and tau_mem first, and a BRF
+    network's ablation switches (``brf_boundary``, ``brf_smooth_reset``) are applied.
 
     Parameters
     ----------
@@ -395,7 +407,8 @@ def hidden_neuron_spectra(net_config, params, q=None):
         return neuron_spectra("alif", tau_mem=np.abs(_param(params, "hidden.tau_mem")), q=q)
     return neuron_spectra(net_config.model, omega=np.abs(_param(params, "hidden.omega")),
                           b_offset=np.abs(_param(params, "hidden.b_offset")), dt=net_config.dt, q=q,
-                          boundary_dt=net_config.boundary_dt)
+                          boundary_dt=net_config.boundary_dt, brf_boundary=net_config.brf_boundary,
+                          brf_smooth_reset=net_config.brf_smooth_reset)
 
 
 def readout_spectra(params):
@@ -519,7 +532,7 @@ class _CellConstants:
 def _cell_constants(config, params):
     """Return the per-neuron constants in the engine's evaluation order.
 
-    BRF: omega, p(omega) - b'. RF: omega, -b'. BHRF: omega^2, omega^2 (dt_p / 2) + b'.
+    BRF: omega, p(omega) - b' (0 - b' without the boundary). RF: omega, -b'. BHRF: omega^2, omega^2 (dt_p / 2) + b'.
     ALIF: alpha, 1 - alpha, rho, 1 - rho.
     """
     if config.model == "alif":
@@ -532,6 +545,8 @@ def _cell_constants(config, params):
     if config.model == "brf":
         with np.errstate(invalid="ignore"):
             p = (-1.0 + np.sqrt(1.0 - np.square(dt_p * omega))) / dt_p
+        if not config.brf_boundary:
+            p = np.zeros_like(omega)
         return _CellConstants(omega, p - b_offset)
     if config.model == "rf":
         return _CellConstants(omega, -b_offset)
@@ -570,15 +585,20 @@ def _step_blocks(config, cell, prev, spikes, drive, surrogate_name):
 
     if config.model in ("brf", "bhrf"):
         u, v, q = prev["u"], prev["v"], prev["q"]
+
+        # The BRF ablations multiply q_{t-1} by 0.0 in the damping or the threshold, as the engine does.
+        in_threshold, in_damping = 1.0, 1.0
         if config.model == "brf":
+            in_threshold = 1.0 if config.brf_refractory else 0.0
+            in_damping = 1.0 if config.brf_smooth_reset else 0.0
             omega = cell.first
-            b = cell.second - q
+            b = cell.second - q * in_damping
             u_new = ((u + (b * u) * dt) - (omega * v) * dt) + drive * dt
             v_new = (v + (omega * u) * dt) + (b * v) * dt
 
             # Rows of u_t and v_t: the 2x2 rotation, the damping's q_{t-1}, and dt I_t.
-            d_u = {"u": 1.0 + b * dt, "v": -omega * dt, "q": -u * dt}
-            d_v = {"u": omega * dt, "v": 1.0 + b * dt, "q": -v * dt}
+            d_u = {"u": 1.0 + b * dt, "v": -omega * dt, "q": -u * dt * in_damping}
+            d_v = {"u": omega * dt, "v": 1.0 + b * dt, "q": -v * dt * in_damping}
             c_u, c_v = dt, 0.0
         else:
             omega_sq = cell.first
@@ -592,9 +612,9 @@ def _step_blocks(config, cell, prev, spikes, drive, surrogate_name):
             c_u, c_v = dt, 0.0
 
         # Spike z_t = H(s_t), s_t = u_t - theta - q_{t-1}: dz_t = g ds_t; q_t = gamma q_{t-1} + z_t.
-        s = (u_new - theta) - q
+        s = (u_new - theta) - q * in_threshold
         g = surrogate_grad(s, surrogate_name)
-        d_s = {"u": d_u["u"], "v": d_u["v"], "q": d_u["q"] - 1.0}
+        d_s = {"u": d_u["u"], "v": d_u["v"], "q": d_u["q"] - in_threshold}
         for k in ("u", "v", "q"):
             diagonal[index["u"], index[k]] = d_u[k]
             diagonal[index["v"], index[k]] = d_v[k]
@@ -1017,7 +1037,6 @@ def spectral_report(path, *, task=None, split="test", sample=0, n_steps=None, da
     target = int(labels[-1, 0]) if labels.ndim == 2 else int(labels[0])
 
     net_config = checkpoint.net_config
-    _check_full_brf(net_config, checkpoint.name)
     q = np.concatenate([[0.0], refractory_values(net_config.gamma, refractory_steps)])
     hidden = hidden_neuron_spectra(net_config, checkpoint.params, q=q)
     readout = readout_spectra(checkpoint.params)
@@ -1025,24 +1044,6 @@ def spectral_report(path, *, task=None, split="test", sample=0, n_steps=None, da
                               n_vectors=n_vectors, rng=rng, stride=stride)
     return SpectralReport(name=checkpoint.name, path=checkpoint.path, model=checkpoint.model, split=split,
                           sample=int(sample), hidden=hidden, readout=readout, network=network)
-
-
-def _check_full_brf(net_config, name):
-    """Raise ``RFSimError`` for a BRF network with a mechanism switched off.
-
-    The Jacobians here assume the full BRF neuron (p(omega) and q in the damping,
-    q in the threshold), so an ablated network would get the spectra of another model.
-    """
-    switches = {"brf_boundary": "divergence boundary", "brf_refractory": "refractory period",
-                "brf_smooth_reset": "smooth reset"}
-    if net_config.model != "brf":
-        return
-    off = [label for attribute, label in switches.items() if not getattr(net_config, attribute, True)]
-    if off:
-        # NOTE: spectra of ablated BRF networks are not implemented; they need the switches in every Jacobian.
-        raise RFSimError(f"checkpoint {name} is a BRF network without its {', '.join(off)}; the spectral "
-                         "analysis covers the full BRF neuron only, so analyse a checkpoint trained with all "
-                         "BRF mechanisms")
 
 
 @dataclass(frozen=True)
