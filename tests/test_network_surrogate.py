@@ -13,6 +13,7 @@ from rfsim.surrogate import (
     SURROGATE_CODES,
     SURROGATES,
     exp_row,
+    exp_row_float32,
     heaviside,
     surrogate_derivative,
     surrogate_derivative_row,
@@ -106,6 +107,46 @@ def test_exp_row_special_values():
     assert np.isnan(x[0])
     assert x[1] == 1.0
     assert 0.0 <= x[2] <= 3.4e-308
+
+
+@given(st.lists(st.floats(min_value=-80.0, max_value=88.0, width=32), min_size=1, max_size=50))
+def test_exp_row_float32_within_two_ulp(values):
+    """exp_row_float32(x) is within 2 float32 ulp of exp(x) for x in [-80, 88]."""
+    x = np.array(values, dtype=np.float32)
+    result = x.copy()
+    exp_row_float32(result, np.empty(x.size, np.int32))
+    expected = np.exp(x.astype(np.float64))
+    assert np.all(np.abs(result - expected) <= 2 * np.spacing(expected.astype(np.float32)))
+
+
+def test_exp_row_float32_sweep_and_special_values():
+    x = np.linspace(-80.0, 88.0, 200001).astype(np.float32)
+    result = x.copy()
+    exp_row_float32(result, np.empty(x.size, np.int32))
+    expected = np.exp(x.astype(np.float64))
+    assert np.max(np.abs(result - expected) / np.spacing(expected.astype(np.float32))) <= 2.0
+
+    # Below exp(-80) the result is flushed to zero, never subnormal.
+    special = np.array([np.nan, 0.0, -80.5, -100.0, -np.inf], dtype=np.float32)
+    exp_row_float32(special, np.empty(special.size, np.int32))
+    assert np.isnan(special[0])
+    assert special[1] == 1.0
+    np.testing.assert_array_equal(special[2:], 0.0)
+
+
+@pytest.mark.parametrize("name", SURROGATES)
+def test_float32_row_close_to_float64(name):
+    # The float32 kernel computes in float32, as the authors' float32 runs do.
+    code = SURROGATE_CODES[name]
+    s = np.linspace(-30.0, 30.0, 6001).astype(np.float32)
+    out, work, bits = np.empty(s.size, np.float32), np.empty(s.size, np.float32), np.empty(s.size, np.int32)
+    surrogate_derivative_row(code, s, out, work, bits)
+    expected = surrogate_grad(s.astype(np.float64), name)
+    np.testing.assert_allclose(out, expected, rtol=0, atol=2e-7)
+
+    # Far from the threshold g is zero or a normal float32, never subnormal.
+    tiny = np.finfo(np.float32).tiny
+    assert np.all((out == 0.0) | (np.abs(out) >= tiny))
 
 
 def test_unknown_surrogate_raises():
