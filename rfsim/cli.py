@@ -40,7 +40,7 @@ def _one_line_warning(message, category, filename, lineno, line=None):
 
 
 def show_progress(requested):
-    """Whether to draw a progress bar: when asked for and standard error is a terminal."""
+    """Return whether to draw a progress bar: when requested and standard error is a terminal."""
     return requested and sys.stderr.isatty()
 
 
@@ -578,12 +578,34 @@ def data():
               help="Allow or forbid downloading missing files (default: download unless a data folder is set).")
 @fail_on_rfsim_error
 def data_fetch(task, data_dir, download):
-    """Find or download every file of TASK and verify its SHA-256."""
-    from rfsim.data import fetch_task_files
+    """Find or download every file of TASK and verify its SHA-256.
 
-    for fetched in fetch_task_files(task, data_dir=data_dir, download=download):
+    Every file is tried, so one run lists all the files that are present and all that
+    are missing. The exit status is 1 when a file is missing or fails its check.
+    """
+    from rfsim.data import TASK_FILES, MissingDataError
+    from rfsim.data.fetch import fetch_file
+
+    missing = []
+    for file_name in TASK_FILES[task]:
+        try:
+            fetched = fetch_file(file_name, data_dir=data_dir, download=download)
+        except MissingDataError as error:
+            missing.append((file_name, str(error)))
+            continue
         status = "verified" if fetched.verified else "no registered checksum"
         click.echo(f"{fetched.path}  sha256 {fetched.sha256}  ({status}, from {fetched.origin})")
+    if not missing:
+        return
+
+    for file_name, _ in missing:
+        click.echo(f"{file_name}  missing")
+    note = ""
+    if task in ("smnist", "psmnist") and all(name.startswith("train-") for name, _ in missing):
+        note = (" Training still runs: it splits the 10,000 t10k test images into train, validation and "
+                "test sets, with a warning that the accuracies are not comparable to published ones.")
+    raise click.ClickException(f"{len(missing)} of {len(TASK_FILES[task])} files of task {task} are missing."
+                               f"{note} First missing file: {missing[0][1]}")
 
 
 @data.command("info")
@@ -732,7 +754,8 @@ def _option_value(name, given, stored):
               help="Write the surface, contour and interpolation figure to this file (.png, .pdf, .svg).")
 @click.option("--plot-metric", type=click.Choice(["loss", "accuracy", "sop"]), default="loss", show_default=True,
               help="Value drawn in the figure.")
-@click.option("--progress/--no-progress", default=True, help="Show a progress bar over the grid points (on a terminal only).")
+@click.option("--progress/--no-progress", default=True,
+              help="Show a progress bar over the grid points (on a terminal only).")
 @fail_on_rfsim_error
 def landscape(checkpoint_path, task, split, data_dir, grid_points, span, plane, vectors, seed, subset, subset_seed,
               directions_path, save_directions_path, start_path, interpolation_points, interpolation_range,
@@ -1220,7 +1243,8 @@ def _sweep_progress(show):
               help="Write every repetition, the means and stds to this .csv or .npz file.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write accuracy and SOP against the level to this figure (.png, .pdf, .svg).")
-@click.option("--progress/--no-progress", default=True, help="Show a progress bar over the evaluations (on a terminal only).")
+@click.option("--progress/--no-progress", default=True,
+              help="Show a progress bar over the evaluations (on a terminal only).")
 @fail_on_rfsim_error
 def robustness(checkpoint_path, kind, levels_text, repeats, seed, split, subset, subset_seed, parameters, relative,
                clip_inputs, task, data_dir, out_path, plot_path, progress):

@@ -49,3 +49,25 @@ def test_info_ecg_split_sizes():
     assert splits["train"]["n_sequences"] == 557
     assert splits["valid"]["n_sequences"] == 61
     assert splits["test"]["n_sequences"] == 141
+
+
+def test_fetch_lists_every_missing_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("RFSIM_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(cli, ["data", "fetch", "smnist", "--data-dir", str(tmp_path), "--no-download"])
+    assert result.exit_code == 1
+    assert "4 of 4 files of task smnist are missing" in result.output
+    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz"):
+        assert f"{name}  missing" in result.output
+
+
+def test_fetch_with_test_split_only_explains_fallback():
+    folder = os.environ.get("RFSIM_DATA_DIR")
+    if not folder or not (Path(folder) / "mnist" / "t10k-images-idx3-ubyte.gz").is_file() \
+            or (Path(folder) / "mnist" / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip("RFSIM_DATA_DIR with only the MNIST t10k files is not set")
+    result = CliRunner().invoke(cli, ["data", "fetch", "smnist", "--data-dir", folder])
+    assert result.exit_code == 1
+    assert "t10k-images-idx3-ubyte.gz  sha256" in result.output
+    assert "train-images-idx3-ubyte.gz  missing" in result.output
+    assert "Training still runs" in result.output
