@@ -118,3 +118,17 @@ def test_train_existing_folder_is_rejected(trained_run):
     result = CliRunner().invoke(cli, ["train", *SMALL, "--out", str(run_dir)])
     assert result.exit_code != 0
     assert "already contains a run" in result.output
+
+
+def test_train_config_from_earlier_run(trained_run, tmp_path):
+    # A run's own config.json (settings under "train") repeats that run, here with one change.
+    run_dir, _ = trained_run
+    result = _invoke(["train", "--config", str(run_dir / "config.json"), "--epochs", "1", "--out",
+                      str(tmp_path / "again"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    earlier = json.loads((run_dir / "config.json").read_text())["train"]
+    again = json.loads((tmp_path / "again" / "config.json").read_text())["train"]
+    assert again["epochs"] == 1
+    assert {key: value for key, value in again.items() if key != "epochs"} == \
+        {key: value for key, value in earlier.items() if key != "epochs"}
+

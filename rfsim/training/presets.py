@@ -246,7 +246,12 @@ def preset(task, model):
 
 
 def read_config_file(path):
-    """Read overrides from a TOML or JSON file (a flat table of setting names)."""
+    """Read overrides from a TOML or JSON file.
+
+    The file is a flat table of setting names, or the ``config.json`` that ``train``
+    writes into a run folder, whose settings sit under its ``"train"`` key (its
+    ``"network"`` and ``"task"`` entries are derived from them and skipped).
+    """
     path = Path(path)
     try:
         text = path.read_bytes()
@@ -265,6 +270,8 @@ def read_config_file(path):
 
     if not isinstance(values, dict):
         raise RFSimError(f"config file {str(path)!r} must contain a table of settings")
+    if isinstance(values.get("train"), dict) and isinstance(values.get("network"), dict):
+        return values["train"]
     return values
 
 
