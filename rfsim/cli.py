@@ -157,9 +157,13 @@ class _ProgressReporter:
 def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, progress, **settings):
     """Train a recurrent spiking network on a task with the authors' settings.
 
-    The preset of (TASK, MODEL) comes first, then the --config file, then
-    the options given. The run folder receives log.csv, best.npz (lowest
-    validation loss), state.npz (for --resume) and summary.json.
+    The preset of (TASK, MODEL) comes first, then the --config file (a flat
+    TOML or JSON table of settings, or the config.json of an earlier run),
+    then the options given. The run folder receives config.json (the
+    settings), log.csv (one row per epoch), init.npz (the untrained network),
+    best.npz (lowest validation loss), state.npz and optimizer.npz (for
+    --resume) and summary.json; init.npz, best.npz and state.npz each have a
+    .json sidecar.
     """
     from rfsim.analysis.studies import ablation_settings
     from rfsim.training.loop import Trainer
@@ -179,7 +183,10 @@ def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, 
         trainer = Trainer(config, run_dir)
 
     logger.info("training %s on %s in %s", trainer.config.model, trainer.config.task, trainer.run_dir)
-    summary = trainer.run(callback=reporter, max_minutes=max_minutes)
+    try:
+        summary = trainer.run(callback=reporter, max_minutes=max_minutes)
+    except KeyboardInterrupt:
+        raise click.ClickException(_interrupted_message(trainer)) from None
 
     click.echo(f"status: {summary.status} after {summary.epochs_done} epochs ({summary.wall_seconds:.1f} s)")
     click.echo(f"best epoch: {summary.best_epoch} (lowest validation loss)")
@@ -188,6 +195,15 @@ def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, 
     click.echo(f"epochs to 95/98/100 % of final accuracy: "
                f"{summary.epochs_to_95}/{summary.epochs_to_98}/{summary.epochs_to_100}")
     click.echo(f"checkpoint: {trainer.run_dir / 'best.npz'}")
+
+
+def _interrupted_message(trainer):
+    """Return the message for a training run stopped with Ctrl-C: what is saved and how to continue."""
+    state = trainer.run_dir / "state.npz"
+    if not state.exists():
+        return "training interrupted before its first epoch finished; start it again with a new --out folder"
+    return (f"training interrupted; the state after epoch {trainer.epochs_done} is saved in {state}. "
+            f"Continue the run with: rfsim train --resume {trainer.run_dir}")
 
 
 @cli.command()

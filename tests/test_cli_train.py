@@ -132,3 +132,19 @@ def test_train_config_from_earlier_run(trained_run, tmp_path):
     assert {key: value for key, value in again.items() if key != "epochs"} == \
         {key: value for key, value in earlier.items() if key != "epochs"}
 
+
+def test_train_interrupt_names_resume(tmp_path, monkeypatch):
+    real = loop.Trainer._train_epoch
+
+    def interrupted(self, epoch, deadline, callback):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return real(self, epoch, deadline, callback)
+
+    monkeypatch.setattr(loop.Trainer, "_train_epoch", interrupted)
+    run_dir = tmp_path / "stopped"
+    result = _invoke(["train", *SMALL, "--out", str(run_dir)])
+    assert result.exit_code == 1
+    assert "training interrupted; the state after epoch 1 is saved" in result.output
+    assert f"rfsim train --resume {run_dir}" in result.output
+

@@ -125,6 +125,11 @@ def test_nan_loss_stops_and_keeps_last_good_state(tmp_path, monkeypatch):
     for value in state.params.values():
         assert np.all(np.isfinite(value))
 
+    # The summary records the failure and the epochs that finished before it.
+    summary = json.loads((tmp_path / "nan" / "summary.json").read_text())
+    assert summary["status"] == "diverged"
+    assert summary["epochs_done"] == 1
+
 
 def test_existing_run_folder_is_not_overwritten(finished_run):
     run_dir, _ = finished_run

@@ -61,7 +61,8 @@ class TrainSummary:
     run_dir : pathlib.Path
         Folder of the run.
     status : str
-        'completed', or 'time-limit' when ``max_minutes`` stopped the run early.
+        'completed', 'time-limit' when ``max_minutes`` stopped the run early, or
+        'diverged' when the loss or a parameter became NaN or inf.
     epochs_done : int
         Training epochs finished.
     best_epoch : int
@@ -283,12 +284,19 @@ class Trainer:
             self._finish_epoch(0, lr=0.0, train_loss=math.nan, train_accuracy=math.nan,
                                seconds=0.0, callback=callback)
 
-        while self.epochs_done < self.config.epochs:
-            finished = self._train_epoch(self.epochs_done + 1, deadline, callback)
-            if not finished:
-                status = "time-limit"
-                break
+        try:
+            while self.epochs_done < self.config.epochs:
+                finished = self._train_epoch(self.epochs_done + 1, deadline, callback)
+                if not finished:
+                    status = "time-limit"
+                    break
+        except TrainingDiverged:
+            # The summary of the epochs before the failure is kept, then the error goes on to the caller.
+            self._write_summary("diverged", started, callback)
+            raise
+        return self._write_summary(status, started, callback)
 
+    def _write_summary(self, status, started, callback):
         summary = self._summary(status, time.perf_counter() - started)
         atomic_write_json(self.run_dir / "summary.json", summary.to_dict())
         _report(callback, "stop", summary=summary)
