@@ -207,8 +207,9 @@ def _interrupted_message(trainer):
 
 
 @cli.command()
-@click.option("--checkpoint", "checkpoint_path", type=click.Path(dir_okay=False), required=True,
-              help="Checkpoint .npz written by rfsim train (its .json sidecar must sit beside it).")
+@click.option("--checkpoint", "checkpoint_path", type=click.Path(), required=True,
+              help="Checkpoint .npz written by rfsim train (its .json sidecar beside it), or a run folder "
+                   "(its best.npz).")
 @click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
               help="Task to evaluate on (default: the checkpoint's task).")
 @click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", help="Dataset split.")

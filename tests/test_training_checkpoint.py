@@ -103,8 +103,31 @@ def test_corrupt_npz_is_rejected(tmp_path):
     path = tmp_path / "corrupt.npz"
     save_checkpoint(path, _brf_params(), _metadata())
     path.write_bytes(b"not a zip file")
-    with pytest.raises(RFSimError, match="cannot read checkpoint"):
+    with pytest.raises(RFSimError, match="is not a valid .npz archive"):
         load_checkpoint(path)
+
+    # A truncated archive and one holding a pickled object get the same message.
+    save_checkpoint(path, _brf_params(), _metadata())
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(RFSimError, match="is not a valid .npz archive"):
+        load_checkpoint(path)
+    np.savez(path, **{"hidden.omega": np.array([{"a": 1}], dtype=object)})
+    with pytest.raises(RFSimError, match="is not a valid .npz archive"):
+        load_checkpoint(path)
+
+
+def test_run_folder_and_wrong_suffix(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with pytest.raises(RFSimError, match="has no best.npz"):
+        load_checkpoint(run_dir)
+    save_checkpoint(run_dir / "best.npz", _brf_params(), _metadata())
+    assert load_checkpoint(run_dir).path == run_dir / "best.npz"
+
+    log = run_dir / "log.csv"
+    log.write_text("epoch\n0\n")
+    with pytest.raises(RFSimError, match="is not a .npz file"):
+        load_checkpoint(log)
 
 
 def test_failed_write_keeps_previous_file(tmp_path):

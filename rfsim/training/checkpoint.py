@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -189,7 +190,8 @@ def load_checkpoint(path):
     Parameters
     ----------
     path : str or Path
-        The ``.npz`` file; its ``.json`` sidecar must sit beside it.
+        The ``.npz`` file, its ``.json`` sidecar beside it, or a run folder of
+        ``rfsim train``, which stands for its ``best.npz``.
 
     Returns
     -------
@@ -198,12 +200,21 @@ def load_checkpoint(path):
     Raises
     ------
     RFSimError
-        If a file is missing or unreadable, or a parameter's name or shape does
-        not match the model and sizes the sidecar records.
+        If a file is missing, is not a .npz archive or is unreadable, or a
+        parameter's name or shape does not match the model and sizes the sidecar
+        records.
     """
     path = Path(path)
+    if path.is_dir():
+        if not (path / "best.npz").is_file():
+            raise RFSimError(f"run folder {str(path)!r} has no best.npz; give a run folder written by rfsim train "
+                             "or a checkpoint .npz file")
+        path = path / "best.npz"
     if not path.is_file():
         raise RFSimError(f"checkpoint {str(path)!r} not found; give the .npz file written by rfsim train")
+    if path.suffix != ".npz":
+        raise RFSimError(f"checkpoint {str(path)!r} is not a .npz file; give best.npz, state.npz or init.npz "
+                         "of a run folder, or the run folder itself")
     sidecar = sidecar_path(path)
     if not sidecar.is_file():
         raise RFSimError(f"checkpoint sidecar {str(sidecar)!r} not found; it must sit beside {path.name}")
@@ -215,8 +226,9 @@ def load_checkpoint(path):
     try:
         with np.load(path, allow_pickle=False) as archive:
             params = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError) as error:
-        raise RFSimError(f"cannot read checkpoint {str(path)!r}: {error}") from error
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise RFSimError(f"checkpoint {str(path)!r} is not a valid .npz archive of arrays (damaged, or not "
+                         f"written by rfsim train): {type(error).__name__}") from error
 
     for key in ("model", "n_in", "n_hidden", "n_out"):
         if key not in metadata:
