@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import warnings
 
 import pytest
 
@@ -12,13 +13,13 @@ from rfsim.analysis.convergence import (
     run_convergence,
     save_convergence,
 )
-from rfsim.errors import RFSimError
+from rfsim.errors import RFSimError, RFSimWarning
 
 COLUMNS = ("epoch", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "test_loss",
            "test_accuracy", "test_sop", "test_sop_per_step", "seconds")
 
 
-def _write_run(folder, valid_loss, test_accuracy, test_sop=None, model="brf", seed=0, config=True):
+def _write_run(folder, valid_loss, test_accuracy, test_sop=None, model="brf", seed=0, config=True, task="ecg"):
     """Write a run folder with a log.csv of the given columns and a config.json."""
     folder.mkdir(parents=True)
     test_sop = test_sop or [100.0 + epoch for epoch in range(len(valid_loss))]
@@ -29,7 +30,7 @@ def _write_run(folder, valid_loss, test_accuracy, test_sop=None, model="brf", se
             writer.writerow([epoch, 0.1, "nan" if epoch == 0 else 1.0, 50.0, loss, 50.0, loss, accuracy, sop,
                              sop / 100, 1.0])
     if config:
-        (folder / "config.json").write_text(json.dumps({"train": {"model": model, "seed": seed, "task": "ecg"}}))
+        (folder / "config.json").write_text(json.dumps({"train": {"model": model, "seed": seed, "task": task}}))
     return folder
 
 
@@ -166,3 +167,20 @@ def test_bad_input(brf_runs, tmp_path):
         f"{epoch},0,1,1,1,1,1,1,1,1,1" for epoch in (0, 2)) + "\n")
     with pytest.raises(RFSimError, match="in order"):
         convergence_table([tmp_path / "gap"])
+
+
+def test_mixed_tasks_and_untrained_runs_warn(brf_runs, tmp_path):
+    other = _write_run(tmp_path / "synthetic-run", [1.0, 0.5], [25.0, 60.0], task="synthetic")
+    with pytest.warns(RFSimWarning, match="mixes runs of the tasks ecg, synthetic; add --group-by task"):
+        convergence_table([*brf_runs, other])
+
+    # Grouping by the task as well separates them without a warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = convergence_table([*brf_runs, other], group_by=("task", "model"))
+    assert [group.group for group in table.groups] == ["task=ecg model=brf", "task=synthetic model=brf"]
+
+    untrained = _write_run(tmp_path / "nan-run", [1.0], [10.0])
+    with pytest.warns(RFSimWarning, match="has no trained epoch"):
+        convergence_table([untrained])
+

@@ -174,6 +174,17 @@ def ablation(tmp_path_factory):
     return ablation_study("synthetic", ["all", "refractory-only", "none"], [2], out_dir, TINY), out_dir
 
 
+def test_study_lines_show_std_only_for_several_seeds(study, ablation):
+    several = "\n".join(study[0].lines())
+    assert "mean +- std (ddof 1) over seeds" in several
+    assert " +- " in several.splitlines()[-1]
+
+    # The ablation ran one seed: no "+- 0" spread is printed.
+    single = ablation[0].lines()
+    assert "one seed, so no std is given" in single[0]
+    assert all(" +- " not in line for line in single[5:])
+
+
 def test_ablation_study_saves_switches(ablation):
     table, out_dir = ablation
     expected = {"all": (True, True, True), "refractory-only": (False, True, False), "none": (False, False, False)}

@@ -14,12 +14,13 @@ so epochs to 100 % is at most the best epoch. Table 2 of Higuchi et al.
 import csv
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from rfsim.errors import RFSimError
+from rfsim.errors import RFSimError, RFSimWarning
 
 FRACTIONS = (0.95, 0.98, 1.0)
 """Fractions of the final accuracy that the table reports."""
@@ -228,6 +229,13 @@ def convergence_table(sources, group_by=("model",), ddof=1):
     Returns
     -------
     ConvergenceTable
+
+    Warns
+    -----
+    RFSimWarning
+        For a run without a trained epoch (its log holds only the untrained
+        network, for example after a NaN stop) and for a group whose runs were
+        trained on different tasks.
     """
     sources = list(sources)
     if not sources:
@@ -241,6 +249,14 @@ def convergence_table(sources, group_by=("model",), ddof=1):
     members = {}
     for run in runs:
         members.setdefault(run.group, []).append(run)
+        if run.epochs == 0:
+            warnings.warn(f"run {run.run!r} has no trained epoch; its figures are those of the untrained network",
+                          RFSimWarning, stacklevel=2)
+    for name, items in members.items():
+        tasks = sorted({str(run.settings.get("task")) for run in items if run.settings})
+        if len(tasks) > 1 and "task" not in group_by:
+            warnings.warn(f"group {name!r} mixes runs of the tasks {', '.join(tasks)}; add --group-by task "
+                          "(group_by=('task', ...)) to separate them", RFSimWarning, stacklevel=2)
     groups = tuple(
         GroupConvergence(
             group=name, runs=tuple(items),

@@ -173,9 +173,10 @@ class StudyTable:
         """Return a Markdown table: one row per setting with mean +- std over the seeds."""
         label = "pruning p" if self.study == "pruning" else "BRF variant"
         n_seeds = len(self.seeds)
+        spread = "mean +- std (ddof 1) over seeds" if n_seeds > 1 else "one seed, so no std is given"
         lines = [f"{self.study} study: {self.model} on {self.task}, {n_seeds} seed(s) "
                  f"({', '.join(str(seed) for seed in self.seeds)}), best checkpoint (lowest validation loss) "
-                 "of each run on the test split, mean +- std (ddof 1) over seeds",
+                 f"of each run on the test split, {spread}",
                  "SOP = hidden spikes per test sequence; synaptic ops = hidden spikes times their fan-out "
                  "(non-zero recurrent weights after the mask + non-zero readout weights) per test sequence",
                  "",
@@ -185,7 +186,10 @@ class StudyTable:
         for index, setting in enumerate(self.settings):
             cells = [setting]
             for (means, stds), digits in zip(columns, (".2f", ".4g", ".5g", ".5g", ".5g")):
-                cells.append(f"{means[index]:{digits}} +- {stds[index]:{digits}}")
+                cell = f"{means[index]:{digits}}"
+                if n_seeds > 1:
+                    cell += f" +- {stds[index]:{digits}}"
+                cells.append(cell)
             lines.append("| " + " | ".join(cells) + " |")
         return lines
 
