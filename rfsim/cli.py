@@ -50,7 +50,12 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), d
 
 
 def fail_on_rfsim_error(function):
-    """Turn an ``RFSimError`` raised by the library into a CLI error with exit status 1."""
+    """Turn an ``RFSimError`` raised by the library into a CLI error with exit status 1.
+
+    The library names settings by their Python names (``n_hidden``, ``dt``), so the
+    message gets the command-line option of each setting it names, for example
+    "(set with --dt; set n_hidden with --hidden)".
+    """
     import functools
 
     @functools.wraps(function)
@@ -58,9 +63,33 @@ def fail_on_rfsim_error(function):
         try:
             return function(*args, **kwargs)
         except RFSimError as error:
-            raise click.ClickException(str(error)) from error
+            message = str(error)
+            raise click.ClickException(message + _option_hints(message)) from error
 
     return wrapper
+
+
+def _option_hints(message):
+    """Return " (set with --OPTION; set NAME with --OPTION)" for the options of the command that ``message`` names."""
+    import re
+
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return ""
+    same, renamed = [], []
+    for param in context.command.params:
+        if not isinstance(param, click.Option) or not param.name:
+            continue
+        flag = max(param.opts, key=len)
+        named = re.search(rf"(?<![\w.-]){re.escape(param.name)}(?![\w(-])", message)
+        if flag in message or not named:
+            continue
+        if flag.lstrip("-").replace("-", "_") == param.name:
+            same.append(flag)
+        else:
+            renamed.append(f"set {param.name} with {flag}")
+    parts = ([f"set with {', '.join(same)}"] if same else []) + renamed
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 # Commands are registered below, one section per topic.

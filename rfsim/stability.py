@@ -55,7 +55,7 @@ def check_omega(omega, dt):
         value = omega.flat[np.flatnonzero(too_fast)[0]]
         raise RFSimError(
             f"omega * dt must be <= 1 for a real divergence boundary, got omega={value:g} rad/s, "
-            f"dt={dt:g} s (omega*dt={value * dt:g}); lower omega to at most {1.0 / dt:g} rad/s "
+            f"dt={dt:g} s (omega*dt={value * dt:g}); lower omega below {1.0 / dt:g} rad/s "
             "or use a smaller dt"
         )
 
@@ -146,5 +146,6 @@ def check_b_offset(omega, b_offset, dt, allow_divergent=False):
         f"(0 <= b_offset <= 2*sqrt(1 - (dt*omega)^2)/dt) at dt={dt:g} s, so the neuron diverges"
     )
     if not allow_divergent:
-        raise RFSimError(message + "; choose b_offset inside the interval or allow divergent parameters")
+        raise RFSimError(message + "; choose b_offset inside the interval or allow divergent parameters "
+                                     "(allow_divergent=True)")
     warnings.warn(message, DivergenceWarning, stacklevel=3)

@@ -151,3 +151,15 @@ def test_rejects_bad_input_options(args, pattern, tmp_path, monkeypatch):
     result = invoke(*args)
     assert result.exit_code != 0
     assert pattern in result.output
+
+
+def test_divergence_error_names_the_options():
+    result = CliRunner().invoke(cli, ["simulate", "--omega", "150", "--input", "spikes", "--freq", "5"])
+    assert result.exit_code == 1
+    assert "lower omega below 100 rad/s or use a smaller dt (set with --omega, --dt)" in result.output
+
+    result = CliRunner().invoke(cli, ["simulate", "--model", "rf", "--omega", "10", "--b-offset", "-5",
+                                      "--input", "spikes", "--freq", "5"])
+    assert result.exit_code == 1
+    assert "--scheme" in result.output
+    assert "--allow-divergent" in result.output

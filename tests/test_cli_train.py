@@ -148,3 +148,9 @@ def test_train_interrupt_names_resume(tmp_path, monkeypatch):
     assert "training interrupted; the state after epoch 1 is saved" in result.output
     assert f"rfsim train --resume {run_dir}" in result.output
 
+
+def test_setting_errors_name_the_option(tmp_path):
+    result = CliRunner().invoke(cli, ["train", "--task", "synthetic", "--hidden", "0", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert "n_hidden must be a positive integer, got n_hidden=0 (set n_hidden with --hidden)" in result.output
+

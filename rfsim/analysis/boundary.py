@@ -156,7 +156,7 @@ def _as_omega(omega, dt, omega_max_factor):
         value = omega[too_fast][0]
         raise RFSimError(
             f"omega * dt must be <= {omega_max_factor:g} for a non-empty convergence region, got "
-            f"omega={value:g} rad/s, dt={dt:g} s (omega*dt={value * dt:g}); lower omega to at most "
+            f"omega={value:g} rad/s, dt={dt:g} s (omega*dt={value * dt:g}); lower omega below "
             f"{omega_max_factor / dt:g} rad/s or use a smaller dt"
         )
     return omega
@@ -437,7 +437,8 @@ def check_neuron_b_offset(damping, b_offset, allow_divergent=False):
         f"dt={region.dt:g} s ({region.scheme} scheme), so the neuron diverges"
     )
     if not allow_divergent:
-        raise RFSimError(message + "; choose b_offset inside the interval or allow divergent parameters")
+        raise RFSimError(message + "; choose b_offset inside the interval or allow divergent parameters "
+                                     "(allow_divergent=True)")
     # stacklevel=3 points at the caller of the public function that called this check.
     warnings.warn(message, DivergenceWarning, stacklevel=3)
 

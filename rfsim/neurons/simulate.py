@@ -205,7 +205,7 @@ def _rf_divergence(omega, b_offset, dt, scheme):
         f"b_offset={b_offset[k]:g} 1/s gives the constant damping b = -b_offset, and the Euler RF at "
         f"omega={omega[k]:g} rad/s, dt={dt:g} s converges only for b_offset in [{low[k]:g}, {high[k]:g}] 1/s "
         "(|1 + dt*(b + i*omega)| <= 1), so the neuron diverges; choose b_offset inside that interval "
-        "or use the exact scheme"
+        "or use the exact scheme (scheme='exact')"
     )
 
 
@@ -483,7 +483,7 @@ def simulate(
             parameters.update(tau_adp=_plain(tau_adp, single), beta=beta, alif_reset=alif_reset)
     if message is not None:
         if not allow_divergent:
-            raise RFSimError(message + ", or allow divergent parameters")
+            raise RFSimError(message + ", or allow divergent parameters (allow_divergent=True)")
         warnings.warn(message, DivergenceWarning, stacklevel=2)
 
     # Run the model's kernel.
