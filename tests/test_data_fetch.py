@@ -298,3 +298,11 @@ def test_sha256_of_file_matches_hashlib(tmp_path):
 def test_cache_dir_defaults_to_pooch(monkeypatch):
     monkeypatch.delenv("RFSIM_CACHE_DIR")
     assert fetch.cache_dir() == Path(pooch.os_cache("rfsim"))
+
+
+def test_missing_data_folder_is_named(tmp_path, monkeypatch, test_entry):
+    with pytest.raises(MissingDataError, match=r"given by data_dir \(--data-dir\) does not exist"):
+        fetch_file("payload.bin", data_dir=tmp_path / "nowhere")
+    monkeypatch.setenv("RFSIM_DATA_DIR", str(tmp_path / "elsewhere"))
+    with pytest.raises(MissingDataError, match="given by RFSIM_DATA_DIR does not exist"):
+        fetch_file("payload.bin")

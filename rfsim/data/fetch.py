@@ -406,6 +406,11 @@ def fetch_file(
         raise RFSimError(f"unknown data file {name!r}; registered files: {', '.join(sorted(REGISTRY))}")
     entry = REGISTRY[name]
     folder = Path(data_dir).expanduser() if data_dir is not None else data_dir_from_env()
+    if folder is not None and not folder.is_dir() and download is not True:
+        source = "data_dir (--data-dir)" if data_dir is not None else "RFSIM_DATA_DIR"
+        raise MissingDataError(f"data folder {str(folder)!r} given by {source} does not exist; create it and "
+                               "put the data files there, or give no data folder (or allow downloads) so that "
+                               "rfsim downloads them")
     searched: list[Path] = []
     cache_folder = cache_dir()
     if folder is not None:
