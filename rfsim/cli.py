@@ -182,8 +182,10 @@ class _ProgressReporter:
               help="BRF variant: all mechanisms (default), no divergence boundary, q only in the threshold "
                    "(refractory-only), q only in the damping (smooth-reset-only), or none (plain RF).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar for each epoch (on a terminal only).")
+@click.option("--show-config", is_flag=True,
+              help="Print the resolved settings (preset, --config file and options) as JSON and exit without training.")
 @fail_on_rfsim_error
-def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, progress, **settings):
+def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, progress, show_config, **settings):
     """Train a recurrent spiking network on a task with the authors' settings.
 
     The preset of (TASK, MODEL) comes first, then the --config file (a flat
@@ -194,6 +196,8 @@ def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, 
     --resume) and summary.json; init.npz, best.npz and state.npz each have a
     .json sidecar.
     """
+    import json
+
     from rfsim.analysis.studies import ablation_settings
     from rfsim.training.loop import Trainer
     from rfsim.training.presets import resolve_config
@@ -205,9 +209,15 @@ def train(task, model, out_dir, config_file, resume_dir, max_minutes, data_dir, 
         if given or model or config_file:
             raise click.UsageError("--resume continues with the run's saved settings; give no other settings")
         trainer = Trainer(None, resume_dir, resume=True)
+        if show_config:
+            click.echo(json.dumps(trainer.config.to_dict(), indent=2, sort_keys=True))
+            return
     else:
         settings["data_dir"] = data_dir
         config = resolve_config(task or "ecg", model or "brf", overrides=settings, config_file=config_file)
+        if show_config:
+            click.echo(json.dumps(config.to_dict(), indent=2, sort_keys=True))
+            return
         run_dir = out_dir or f"runs/{config.task}-{config.model}-seed{config.seed}"
         trainer = Trainer(config, run_dir)
 

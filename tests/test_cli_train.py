@@ -154,3 +154,14 @@ def test_setting_errors_name_the_option(tmp_path):
     assert result.exit_code == 1
     assert "n_hidden must be a positive integer, got n_hidden=0 (set n_hidden with --hidden)" in result.output
 
+
+def test_show_config_prints_settings_without_training(tmp_path):
+    result = CliRunner().invoke(cli, ["train", "--task", "ecg", "--lr", "0.05", "--show-config", "--out",
+                                      str(tmp_path / "never")])
+    assert result.exit_code == 0, result.output
+    settings = json.loads(result.output)
+    assert settings["task"] == "ecg"
+    assert settings["lr"] == 0.05
+    assert settings["n_hidden"] == 36
+    assert not (tmp_path / "never").exists()
+
