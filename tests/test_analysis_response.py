@@ -4,14 +4,17 @@ The Numba sweep is compared with a NumPy reference built from the neurons'
 reference simulations, with the exact linear closed form, and with the periodic
 sum of the impulse response (the transfer function sampled at the drive's
 harmonics). Then the physics: the peak lies near omega and approaches it as dt
-shrinks, and spike drives show sub-harmonic peaks. Durations are short and
-grids coarse to keep the tests fast.
+shrinks, and spike drives show sub-harmonic peaks. Hand-made curves check the
+peak rules: prominence, plateaus, non-finite points and the edge maximum.
+Durations are short and grids coarse to keep the tests fast.
 """
 
 import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rfsim.analysis._response_kernels import INPUT_CODES, MODEL_CODES, response_sweep_reference
 from rfsim.analysis.response import (
@@ -128,6 +131,46 @@ def test_default_sweep_peaks_near_omega():
     assert peak.band.low < 10.0 < peak.band.high
 
 
+def test_omega_10_peak_is_grid_maximum():
+    # The resonance is the global maximum here, so the peak and its band are those
+    # of the plain grid maximum, and no grid end exceeds it.
+    peak = frequency_response(10.0).peaks[0]
+    assert peak.peak_omega == pytest.approx(10.1, abs=1e-9)
+    assert peak.peak_omega_interpolated == pytest.approx(10.122, abs=1e-3)
+    assert peak.band.low == pytest.approx(9.149, abs=1e-3)
+    assert peak.band.high == pytest.approx(11.532, abs=1e-3)
+    assert np.isnan(peak.edge_maximum_omega)
+    assert np.isnan(peak.edge_maximum_response)
+
+
+def test_spike_drive_peak_below_rising_edge():
+    """At omega = 5 rad/s, mean |u| peaks near 5.4 rad/s and then rises again to the grid end.
+
+    A faster spike drive delivers more spikes per second, so the response at
+    100 rad/s (about 0.067) exceeds the resonance (about 0.051). The settings are
+    the defaults of ``rfsim response``. The peak must be the resonance, with the
+    grid end reported as the edge maximum.
+    """
+    result = frequency_response(5.0, b_offset=1.0, dt=0.001, duration=20.0,
+                                drive_omega=frequency_grid(0.1, 100.0, 0.1), model="brf", input="spikes",
+                                amplitude=None, theta=1.0, gamma=0.9)
+    assert np.all(result.subthreshold)
+    peak = result.peaks[0]
+    assert 5.0 <= peak.peak_omega <= 6.0
+    assert peak.peak_omega_interpolated == pytest.approx(peak.peak_omega, abs=0.1)
+    assert peak.peak_response == pytest.approx(0.0515, abs=2e-3)
+    assert peak.edge_maximum_omega == pytest.approx(100.0, abs=1e-9)
+    assert peak.edge_maximum_response > peak.peak_response
+    assert peak.edge_maximum_response == pytest.approx(float(result.response[0, -1]), abs=0.0)
+
+    # The band closes where the response first falls below peak/sqrt(2), before the rise.
+    assert peak.band.low_in_grid and peak.band.high_in_grid
+    assert 3.5 < peak.band.low < peak.peak_omega
+    assert peak.peak_omega < peak.band.high < 10.0
+    sub = {s.k: s.omega for s in peak.subharmonics}
+    assert sub[2] == pytest.approx(peak.peak_omega / 2, abs=0.2)
+
+
 def test_peak_moves_toward_omega_as_dt_shrinks():
     """The peak lies above omega for the Euler step and approaches omega as dt decreases.
 
@@ -215,6 +258,127 @@ def test_analyse_peak_without_finite_values():
     peak = analyse_peak(np.array([1.0, 2.0]), np.array([np.nan, np.inf]))
     assert np.isnan(peak.peak_omega)
     assert peak.subharmonics == ()
+    assert np.isnan(peak.edge_maximum_omega)
+    assert np.isnan(peak.edge_maximum_response)
+
+
+INTEGER_GRID = np.arange(1.0, 9.0)
+"""Drive frequencies 1, 2, ..., 8 rad/s of the hand-made curves."""
+
+
+def test_peak_interior_not_rising_edge():
+    response = np.array([0.2, 0.5, 1.0, 0.6, 0.4, 0.7, 1.2, 2.0])
+    peak = analyse_peak(INTEGER_GRID, response)
+    assert peak.peak_omega == 3.0
+    assert peak.peak_response == 1.0
+    assert peak.edge_maximum_omega == 8.0
+    assert peak.edge_maximum_response == 2.0
+    assert 2.0 < peak.peak_omega_interpolated < 4.0
+
+    # The band ends at the first drop below 1/sqrt(2) on each side, although the response rises again.
+    level = 1.0 / np.sqrt(2.0)
+    assert peak.band.high_in_grid
+    assert peak.band.high == pytest.approx(3.0 + (1.0 - level) / 0.4, abs=1e-12)
+    assert peak.band.low == pytest.approx(3.0 - (1.0 - level) / 0.5, abs=1e-12)
+
+
+def test_peak_largest_of_two_maxima():
+    peak = analyse_peak(INTEGER_GRID[:5], np.array([0.1, 0.8, 0.3, 1.0, 0.2]))
+    assert peak.peak_omega == 4.0
+    assert np.isnan(peak.edge_maximum_omega)
+    assert np.isnan(peak.edge_maximum_response)
+
+
+def test_peak_ignores_ripple_on_rising_edge():
+    # The ripple tops at 1.1 and 1.5 stand higher than the resonance at 1.0, but each
+    # falls by only 0.05 before the response climbs on, while the resonance falls by 0.7.
+    w = np.arange(1.0, 11.0)
+    response = np.array([0.1, 0.5, 1.0, 0.5, 0.3, 1.1, 1.05, 1.5, 1.45, 2.0])
+    peak = analyse_peak(w, response)
+    assert peak.peak_omega == 3.0
+    assert peak.edge_maximum_omega == 10.0
+
+
+def test_peak_at_centre_of_plateau():
+    odd = analyse_peak(INTEGER_GRID[:7], np.array([0.1, 0.4, 0.9, 0.9, 0.9, 0.3, 0.2]))
+    assert odd.peak_omega == 4.0
+    assert odd.peak_omega_interpolated == pytest.approx(4.0, abs=1e-12)
+    assert odd.band.low == pytest.approx(2.0 + (0.9 / np.sqrt(2.0) - 0.4) / 0.5, abs=1e-12)
+
+    even = analyse_peak(INTEGER_GRID[:4], np.array([0.1, 0.9, 0.9, 0.2]))
+    assert even.peak_omega == 2.0
+    assert even.peak_omega_interpolated == pytest.approx(2.5, abs=1e-12)
+
+    # A plateau that rises again afterwards is a shoulder, not a maximum.
+    shoulder = analyse_peak(INTEGER_GRID[:5], np.array([0.1, 0.5, 0.5, 1.0, 0.2]))
+    assert shoulder.peak_omega == 4.0
+
+
+def test_peak_falls_back_to_global_maximum():
+    rising = analyse_peak(INTEGER_GRID[:4], np.array([0.1, 0.2, 0.4, 0.8]))
+    assert rising.peak_omega == 4.0
+    assert rising.peak_omega_interpolated == 4.0
+    assert np.isnan(rising.edge_maximum_omega)
+
+    falling = analyse_peak(INTEGER_GRID[:4], np.array([0.8, 0.4, 0.2, 0.1]))
+    assert falling.peak_omega == 1.0
+    assert np.isnan(falling.edge_maximum_omega)
+
+    # A plateau that reaches the grid end is no interior maximum, and equal values do not exceed the peak.
+    flat_end = analyse_peak(INTEGER_GRID[:4], np.array([0.1, 0.5, 1.0, 1.0]))
+    assert flat_end.peak_omega == 3.0
+    assert np.isnan(flat_end.edge_maximum_omega)
+
+
+def test_peak_skips_non_finite_points():
+    # The nearest finite points are the neighbours, for the maximum and for the parabola.
+    response = np.array([0.5, 0.8, np.nan, 1.0, np.inf, 0.4, 0.2])
+    peak = analyse_peak(INTEGER_GRID[:7], response)
+    assert peak.peak_omega == 4.0
+    # Vertex of the parabola through (2, 0.8), (4, 1.0), (6, 0.4).
+    assert peak.peak_omega_interpolated == pytest.approx(3.5, abs=1e-12)
+
+    # A plateau split by NaN, and grid ends that are not finite.
+    split = analyse_peak(INTEGER_GRID[:5], np.array([0.1, 0.9, np.nan, 0.9, 0.2]))
+    assert split.peak_omega == 2.0
+    assert split.peak_omega_interpolated == pytest.approx(3.0, abs=1e-12)
+
+    ends = analyse_peak(INTEGER_GRID[:6], np.array([np.nan, 0.2, 1.0, 0.3, 3.0, np.nan]))
+    assert ends.peak_omega == 3.0
+    assert ends.edge_maximum_omega == 5.0
+    assert ends.edge_maximum_response == 3.0
+
+
+@given(st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.0, np.nan]), min_size=1, max_size=25))
+def test_peak_or_edge_is_global_maximum(values):
+    """For any curve with a finite point, the peak or the reported edge is the global maximum.
+
+    Besides, the peak lies on an interior local maximum whenever the curve has
+    one: a run of equal finite values whose nearest finite points on both sides
+    are lower.
+    """
+    response = np.array(values)
+    finite = response[np.isfinite(response)]
+    if finite.size == 0:
+        return
+    peak = analyse_peak(np.arange(1.0, response.size + 1.0), response)
+    if np.isnan(peak.edge_maximum_response):
+        assert peak.peak_response == finite.max()
+    else:
+        assert peak.edge_maximum_response == finite.max()
+        assert peak.peak_response < finite.max()
+
+    levels = finite[np.r_[True, np.diff(finite) != 0]]
+    has_interior = np.any((levels[1:-1] > levels[:-2]) & (levels[1:-1] > levels[2:]))
+    if has_interior:
+        position = int(np.searchsorted(np.flatnonzero(np.isfinite(response)), int(peak.peak_omega) - 1))
+        left, right = finite[:position][::-1], finite[position + 1:]
+        lower_left = left[left != peak.peak_response]
+        lower_right = right[right != peak.peak_response]
+        assert lower_left.size > 0
+        assert lower_left[0] < peak.peak_response
+        assert lower_right.size > 0
+        assert lower_right[0] < peak.peak_response
 
 
 # --- grids, inputs and validation ---

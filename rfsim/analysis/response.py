@@ -24,11 +24,29 @@ neuron left the linear regime. ``linear_frequency_response`` gives the exact
 response of the linear (never spiking) system under the same drive, for
 comparison; ``rfsim.analysis.transfer`` relates it to the transfer function.
 
-Peak analysis: the peak is the grid maximum, refined by a parabola through its
-neighbours; the -3 dB band is the contiguous range around the peak where the
-response stays >= peak/sqrt(2), its edges interpolated linearly; sub-harmonic
-peaks are local maxima near peak/k, k = 2, 3, ..., which a spike drive produces
-because its k-th harmonic then meets the resonance.
+Peak analysis: the peak is the resonance, the interior local maximum of the
+response with the largest prominence. A local maximum is a grid point, or a
+plateau of equal values, strictly above the nearest finite points on both
+sides, and non-finite points are skipped. Its prominence is its height above
+the higher of its cols, where the col on one side is the lowest response
+between it and the first higher response on that side. A side without a higher
+response has no col, and a maximum without any col is measured down to the
+lowest response, so a global maximum inside the grid is always the peak.
+Prominence rather than height decides because mean |u| under a spike drive
+rises again towards the top of the grid, since a faster drive delivers more
+spikes per second. That rising part carries ripples, mostly about
+2*pi/duration rad/s apart because the number of input spikes in the duration
+is a whole number, and their tops can exceed the resonance. A curve without an
+interior local maximum falls back to its global maximum. A single-point peak
+is refined by a parabola through it and its neighbours, a plateau by its
+centre. ``ResponsePeak.edge_maximum_omega`` names a grid end whose response
+exceeds the peak.
+
+The -3 dB band is the contiguous range around the peak where the response
+stays >= peak/sqrt(2), its edges interpolated linearly, so a response that
+rises again beyond the first drop below that level does not widen it.
+Sub-harmonic peaks are local maxima near peak/k, k = 2, 3, ..., which a spike
+drive produces because its k-th harmonic then meets the resonance.
 """
 
 from dataclasses import dataclass, field
@@ -127,7 +145,8 @@ class HalfPowerBand:
     ----------
     low, high : float
         Band edges [rad/s], linearly interpolated between grid points. An edge
-        that lies outside the grid is NaN.
+        is NaN when the response stays >= peak/sqrt(2) up to the grid end on
+        that side, so the edge lies outside the grid.
     low_in_grid, high_in_grid : bool
         Whether the response drops below peak/sqrt(2) inside the grid on that side.
     """
@@ -171,16 +190,28 @@ class ResponsePeak:
     omega : float
         The neuron's angular frequency [rad/s].
     peak_omega : float
-        Drive frequency of the grid maximum [rad/s] (NaN if no response is finite).
+        Drive frequency of the resonance [rad/s]: the grid point of the most
+        prominent interior local maximum (the middle point of a plateau, the
+        lower one of the two middle points for an even count), or of the
+        global maximum when the curve has no interior local maximum. NaN if no
+        response is finite.
     peak_response : float
         Response at the peak (mean |u|).
     peak_omega_interpolated : float
-        Vertex of the parabola through the maximum and its two neighbours
-        [rad/s]; the grid value when the maximum lies at a grid end.
+        Refined peak frequency [rad/s]: the vertex of the parabola through the
+        peak and its nearest finite neighbours, the centre of a plateau, or the
+        grid value when the curve has no interior local maximum.
     band : HalfPowerBand
-        The -3 dB band.
+        The -3 dB band around the peak.
     subharmonics : tuple of SubharmonicPeak
         Local maxima near peak_omega/k, k = 2, 3, ..., where present.
+    edge_maximum_omega : float
+        Drive frequency [rad/s] of the grid end (first or last finite point)
+        whose response exceeds peak_response, the higher end if both do. NaN
+        when neither end exceeds the peak. A spike drive sets it when its
+        response rises again towards the top of the grid.
+    edge_maximum_response : float
+        Response at ``edge_maximum_omega`` (mean |u|), NaN when that is NaN.
     """
 
     omega: float
@@ -189,6 +220,8 @@ class ResponsePeak:
     peak_omega_interpolated: float
     band: HalfPowerBand
     subharmonics: tuple
+    edge_maximum_omega: float = np.nan
+    edge_maximum_response: float = np.nan
 
 
 @dataclass(frozen=True)
@@ -507,8 +540,66 @@ def _parabola_vertex(x, y):
     return x1 - 0.5 * numerator / denominator
 
 
+def _plateaus(response):
+    """Group the finite points of ``response`` into runs of equal consecutive values.
+
+    Non-finite points are skipped, so the finite points on either side of them
+    are neighbours. Returns the value of each run and an array of the grid
+    indices of its points, both in grid order.
+    """
+    indices = np.flatnonzero(np.isfinite(response))
+    values = response[indices]
+    starts = np.flatnonzero(np.diff(values) != 0) + 1
+    return values[np.r_[0, starts]], np.split(indices, starts)
+
+
+def _prominences(levels, candidates):
+    """Return the prominence of each local maximum ``levels[j]``, j in ``candidates``.
+
+    ``levels`` are run values with no two neighbours equal, and each candidate
+    is strictly above both neighbours (module docstring for the definition).
+    """
+    prominences = np.empty(len(candidates))
+    for position, j in enumerate(candidates):
+        cols = []
+        higher_left = np.flatnonzero(levels[:j] > levels[j])
+        if higher_left.size:
+            cols.append(levels[higher_left[-1] + 1:j].min())
+        higher_right = np.flatnonzero(levels[j + 1:] > levels[j])
+        if higher_right.size:
+            cols.append(levels[j + 1:j + 1 + higher_right[0]].min())
+        base = max(cols) if cols else levels.min()
+        prominences[position] = levels[j] - base
+    return prominences
+
+
+def _locate_peak(drive_omega, response):
+    """Return (grid index, refined frequency [rad/s]) of the resonance of a curve with a finite point.
+
+    The resonance is the most prominent interior local maximum, or the global
+    maximum if the curve has none (module docstring).
+    """
+    levels, runs = _plateaus(response)
+    interior = np.flatnonzero((levels[1:-1] > levels[:-2]) & (levels[1:-1] > levels[2:])) + 1
+    if interior.size == 0:
+        index = int(np.argmax(np.where(np.isfinite(response), response, -np.inf)))
+        return index, float(drive_omega[index])
+
+    # NOTE: a grid that misses the resonance but has a rippled response still has interior
+    # maxima, so the peak is then the most prominent ripple; edge_maximum_omega flags a rising one.
+    best = interior[np.argmax(_prominences(levels, interior))]
+    members = runs[best]
+    index = int(members[(members.size - 1) // 2])
+    if members.size > 1:
+        return index, float(0.5 * (drive_omega[members[0]] + drive_omega[members[-1]]))
+    around = [runs[best - 1][-1], index, runs[best + 1][0]]
+    return index, float(_parabola_vertex(drive_omega[around], response[around]))
+
+
 def analyse_peak(drive_omega, response, omega=np.nan, max_subharmonic=10):
-    """Return the ``ResponsePeak`` of one response curve (module docstring).
+    """Find the resonance of one response curve, its -3 dB band and its sub-harmonics.
+
+    The rules are those of the module docstring.
 
     Parameters
     ----------
@@ -520,25 +611,33 @@ def analyse_peak(drive_omega, response, omega=np.nan, max_subharmonic=10):
         The neuron's angular frequency [rad/s], stored in the result.
     max_subharmonic : int, optional
         Largest sub-harmonic order searched.
+
+    Returns
+    -------
+    ResponsePeak
     """
     drive_omega = np.asarray(drive_omega, dtype=float)
     response = np.asarray(response, dtype=float)
-    finite = np.isfinite(response)
-    if not finite.any():
+    finite = np.flatnonzero(np.isfinite(response))
+    if finite.size == 0:
         band = HalfPowerBand(low=np.nan, high=np.nan, low_in_grid=False, high_in_grid=False)
         return ResponsePeak(omega=float(omega), peak_omega=np.nan, peak_response=np.nan,
                             peak_omega_interpolated=np.nan, band=band, subharmonics=())
 
-    index = int(np.argmax(np.where(finite, response, -np.inf)))
+    index, interpolated = _locate_peak(drive_omega, response)
     peak_omega = float(drive_omega[index])
-    interpolated = peak_omega
-    if 0 < index < response.size - 1 and finite[index - 1] and finite[index + 1]:
-        interpolated = float(_parabola_vertex(drive_omega[index - 1:index + 2], response[index - 1:index + 2]))
+    peak_response = float(response[index])
+
+    edge = max((finite[0], finite[-1]), key=lambda i: response[i])
+    edge_omega, edge_response = np.nan, np.nan
+    if response[edge] > peak_response:
+        edge_omega, edge_response = float(drive_omega[edge]), float(response[edge])
 
     return ResponsePeak(
-        omega=float(omega), peak_omega=peak_omega, peak_response=float(response[index]),
+        omega=float(omega), peak_omega=peak_omega, peak_response=peak_response,
         peak_omega_interpolated=interpolated, band=half_power_band(drive_omega, response, index),
         subharmonics=subharmonic_peaks(drive_omega, response, peak_omega, max_subharmonic),
+        edge_maximum_omega=edge_omega, edge_maximum_response=edge_response,
     )
 
 
