@@ -496,10 +496,22 @@ def boundary(dt_values, model, scheme, order, table_omegas, points, out_path, pl
         click.echo(f"figure written to {plot_path}")
 
 
-def _format_band(band, grid_min, grid_max):
-    """Describe a -3 dB band, saying when an edge lies outside the grid."""
+def _format_band(band, grid_min, grid_max, peak=None):
+    """Describe a -3 dB band, saying when an edge lies outside the grid or is never reached.
+
+    With ``peak`` given, an edge on the side of a grid end whose response exceeds the
+    peak (``peak.edge_maximum_omega``) is reported as never reached, because the
+    response rises again before it falls by 3 dB.
+    """
+    rises_low = peak is not None and peak.edge_maximum_omega == grid_min and not band.low_in_grid
+    rises_high = peak is not None and peak.edge_maximum_omega == grid_max and not band.high_in_grid
+    rising = "the response rises again before it falls by 3 dB"
     low = f"{band.low:.4g} rad/s" if band.low_in_grid else f"below {grid_min:g} rad/s (edge outside the grid)"
     high = f"{band.high:.4g} rad/s" if band.high_in_grid else f"above {grid_max:g} rad/s (edge outside the grid)"
+    if rises_high:
+        return f"from {low}, no upper edge ({rising})"
+    if rises_low:
+        return f"up to {high}, no lower edge ({rising})"
     width = f", width {band.width:.4g} rad/s" if band.low_in_grid and band.high_in_grid else ""
     return f"{low} to {high}{width}"
 
@@ -598,7 +610,12 @@ def response(omegas, omega_file, n_neurons, model, b_offset, dt, duration, freq_
                    f"discrete resonance of the step: {oscillation_frequency(system):.5g} rad/s")
         click.echo(f"  response at the peak: mean |u| = {peak.peak_response:.5g} "
                    f"(gain {peak.peak_response / result.amplitude:.5g} per unit amplitude)")
-        click.echo(f"  -3 dB band: {_format_band(peak.band, grid[0], grid[-1])}")
+        click.echo(f"  -3 dB band: {_format_band(peak.band, grid[0], grid[-1], peak)}")
+        if np.isfinite(peak.edge_maximum_omega):
+            click.echo(f"  note: the response at the grid edge, {peak.edge_maximum_omega:g} rad/s, is larger "
+                       f"(mean |u| = {peak.edge_maximum_response:.5g}); a spike drive at a higher frequency "
+                       "delivers more spikes per second, so the peak above is the resonance, the most "
+                       "prominent interior maximum")
         if peak.subharmonics:
             listed = ", ".join(f"{sub.omega:.4g} rad/s (k={sub.k})" for sub in peak.subharmonics)
             click.echo(f"  sub-harmonic peaks: {listed}")

@@ -133,3 +133,16 @@ def test_unwritable_output_fails(tmp_path):
     result = _invoke(["--omega", "10", *FAST, "--out", str(tmp_path / "missing" / "response.csv")])
     assert result.exit_code != 0
     assert "failed to write response table" in result.output
+
+
+def test_spike_drive_reports_resonance_not_grid_edge():
+    # A faster spike drive delivers more spikes per second, so the response rises again at the grid's top.
+    result = CliRunner().invoke(cli, ["response", "--omega", "5"])
+    assert result.exit_code == 0, result.output
+    assert "peak: 5.4 rad/s" in result.output
+    assert "-3 dB band: 4.271 rad/s to 7.98 rad/s" in result.output
+    assert "note: the response at the grid edge, 100 rad/s, is larger" in result.output
+
+    result = CliRunner().invoke(cli, ["response", "--omega", "3"])
+    assert result.exit_code == 0, result.output
+    assert "no upper edge (the response rises again before it falls by 3 dB)" in result.output
