@@ -234,9 +234,9 @@ def loss_grad_row(probs, label, soft, use_soft, scale, out):
 def _add_transposed_product(a, w, out):
     """Add sum_i a[r, i] w[i, j] to out[r, j] for the 4 rows r, four rows of ``w`` at a time.
 
-    The loop over j is the vectorised one, so no horizontal sums are needed; the four
-    partial products of a block of i are added before they reach ``out``, which halves
-    the loads and stores of ``out`` per multiply-add.
+    The loop over j is the vectorised one, so no horizontal sums are needed. The four
+    partial products of a block of i are added before they reach ``out``, which cuts
+    the loads and stores of ``out`` per multiply-add to a quarter.
     """
     n_i, n_j = w.shape
     n_blocked = n_i - n_i % 4
@@ -267,7 +267,7 @@ def recurrent_adjoint(drive_bar, w_rec, d_bar, w_out, out):
 
     This is dL/dz_{t-1} of the 4 sequences of a group: the spikes z_{t-1} reach the
     drive I_t through W_rec (h, h) and the readout drive d_{t-1} through W_o (C, h),
-    so ``drive_bar`` holds dL/dI_t and ``d_bar`` dL/dd_{t-1}; both weights are in
+    so ``drive_bar`` is dL/dI_t and ``d_bar`` is dL/dd_{t-1}. Both weights are in
     their natural (postsynaptic, presynaptic) layout. ``drive_bar``, ``d_bar`` and
     ``out`` have exactly 4 rows (zero-padded). The sums may be reordered and fused
     (fast-math), which keeps the result deterministic but changes the last bits
