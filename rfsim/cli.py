@@ -384,6 +384,7 @@ def simulate(model, omega, b_offset, dt, duration, theta, gamma, reset, spike_on
     from rfsim.neurons import save_trace
     from rfsim.neurons import simulate as simulate_neuron
 
+    _check_output_paths(out_path, (".csv", ".npz"), plot_path)
     if not np.isfinite(dt) or dt <= 0:
         raise click.BadParameter(f"dt must be a finite positive time step in seconds, got {dt!r}", param_hint="--dt")
     current = _build_input(input_kind, freq, amplitude, t0, phase, spike_times, input_file, duration, dt)
@@ -449,6 +450,7 @@ def boundary(dt_values, model, scheme, order, table_omegas, points, out_path, pl
 
     from rfsim.analysis.boundary import bhrf_boundary, boundary_curves, neuron_damping, rf_boundary
 
+    _check_output_paths(out_path, (".csv",), plot_path)
     dt_values = dt_values or (0.002, 0.01, 0.02)
     curve_scheme = order if model == "bhrf" else scheme
     regions = boundary_curves(dt_values, model=model, scheme=curve_scheme, n_omega=points)
@@ -564,6 +566,8 @@ def response(omegas, omega_file, n_neurons, model, b_offset, dt, duration, freq_
     from rfsim.analysis import response as analysis
     from rfsim.analysis.transfer import neuron_state_space, oscillation_frequency
     from rfsim.errors import DivergenceWarning
+
+    _check_output_paths(out_path, (".csv",), plot_path)
 
     omega_values = list(omegas)
     if omega_file is not None:
@@ -763,13 +767,21 @@ def _check_landscape_suffixes(out_path, save_directions_path, plot_path):
     """Reject output file names whose format is unknown before the landscape is evaluated."""
     import os
 
-    from matplotlib.figure import Figure
-
-    if out_path is not None and os.path.splitext(out_path)[1].lower() not in (".csv", ".npz"):
-        raise click.BadParameter(f"the output file must end in .csv or .npz, got {out_path!r}", param_hint="--out")
+    _check_output_paths(out_path, (".csv", ".npz"), plot_path)
     if save_directions_path is not None and os.path.splitext(save_directions_path)[1] != ".npz":
         raise click.BadParameter(f"the directions file must end in .npz, got {save_directions_path!r}",
                                  param_hint="--save-directions")
+
+
+def _check_output_paths(out_path, out_suffixes, plot_path):
+    """Reject an --out file or --plot figure of unknown format before any work is done."""
+    import os
+
+    from matplotlib.figure import Figure
+
+    if out_path is not None and os.path.splitext(out_path)[1].lower() not in out_suffixes:
+        raise click.BadParameter(f"the output file must end in {' or '.join(out_suffixes)}, got {out_path!r}",
+                                 param_hint="--out")
     if plot_path is not None:
         formats = Figure().canvas.get_supported_filetypes()
         if os.path.splitext(plot_path)[1].lstrip(".").lower() not in formats:

@@ -146,3 +146,10 @@ def test_spike_drive_reports_resonance_not_grid_edge():
     result = CliRunner().invoke(cli, ["response", "--omega", "3"])
     assert result.exit_code == 0, result.output
     assert "no upper edge (the response rises again before it falls by 3 dB)" in result.output
+
+
+def test_output_names_checked_before_the_sweep():
+    result = CliRunner().invoke(cli, ["response", "--omega", "10", "--out", "response.txt"])
+    assert result.exit_code == 2
+    assert "must end in .csv" in result.output
+    assert "peak:" not in result.output

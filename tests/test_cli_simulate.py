@@ -143,7 +143,8 @@ def test_divergent_b_offset_runs_with_flag():
         (("--spike-times", "0.1,abc"), "comma-separated times"),
         (("--spike-times", "7.0", "--duration", "1"), "outside the simulated interval"),
         (("--input", "spikes", "--freq", "-1"), "drive frequency"),
-        (("--input", "spikes", "--freq", "10", "--out", "trace.txt"), "use .csv or .npz"),
+        (("--input", "spikes", "--freq", "10", "--out", "trace.txt"), "must end in .csv or .npz"),
+        (("--input", "spikes", "--freq", "10", "--plot", "trace.xyz"), "unknown figure format"),
     ],
 )
 def test_rejects_bad_input_options(args, pattern, tmp_path, monkeypatch):
