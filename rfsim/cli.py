@@ -438,13 +438,13 @@ def _log_caught_warnings(caught):
               show_default=True, help="Harmonic update order: authors' semi-implicit step or the paper's explicit Euler.")
 @click.option("--omega", "table_omegas", type=float, multiple=True,
               help="Angular frequency [rad/s] of a table row; repeatable (default 1/4, 1/2, 3/4 and all of omega_max).")
-@click.option("--points", type=int, default=400, show_default=True, help="Grid points per curve.")
+@click.option("--points", "n_omega", type=int, default=400, show_default=True, help="Grid points per curve.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Write the curves to this CSV file.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Write a figure of the curves to this file (.png, .pdf, .svg).")
 @fail_on_rfsim_error
-def boundary(dt_values, model, scheme, order, table_omegas, points, out_path, plot_path):
+def boundary(dt_values, model, scheme, order, table_omegas, n_omega, out_path, plot_path):
     """Print and draw the convergence region in the damping b against omega."""
     import numpy as np
 
@@ -453,7 +453,7 @@ def boundary(dt_values, model, scheme, order, table_omegas, points, out_path, pl
     _check_output_paths(out_path, (".csv",), plot_path)
     dt_values = dt_values or (0.002, 0.01, 0.02)
     curve_scheme = order if model == "bhrf" else scheme
-    regions = boundary_curves(dt_values, model=model, scheme=curve_scheme, n_omega=points)
+    regions = boundary_curves(dt_values, model=model, scheme=curve_scheme, n_omega=n_omega)
     offset_model = "bhrf" if model == "bhrf" else "brf"
     option = {"order": order} if model == "bhrf" else {"scheme": scheme}
 

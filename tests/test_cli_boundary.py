@@ -105,3 +105,9 @@ def test_unwritable_output_fails(tmp_path):
     result = _invoke(["--plot", str(tmp_path / "missing" / "curves.png")])
     assert result.exit_code != 0
     assert "failed to write figure" in result.output
+
+
+def test_too_few_points_names_the_option():
+    result = _invoke(["--points", "1"])
+    assert result.exit_code == 1
+    assert "n_omega must be at least 2, got n_omega=1 (set n_omega with --points)" in result.output
