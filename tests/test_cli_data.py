@@ -38,6 +38,7 @@ def test_info_synthetic_prints_json():
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["name"] == "synthetic"
+    assert "rfsim train --show-config" in summary["batch_size_note"]
     assert set(summary["splits"]) == {"train", "valid", "test"}
 
 

@@ -128,6 +128,8 @@ def summarize_task(task: TaskData) -> dict[str, Any]:
         "label_last": task.label_last,
         "batch_size": task.batch_size,
         "eval_batch_size": task.eval_batch_size,
+        "batch_size_note": ("the loader's default batch sizes; rfsim train uses those of its preset or options "
+                            "(rfsim train --show-config prints them)"),
         "splits": {},
     }
     for split_name, part in task.splits.items():
