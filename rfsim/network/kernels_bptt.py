@@ -19,8 +19,9 @@ under ``rfsim/__pycache__`` and ``rfsim/network/__pycache__``, or set
 
 Within a group the hidden-layer arrays are "wide": the 4 sequences side by side, so
 the neuron kernels run over 4 h entries at once. Memory per worker: about
-(T_w + 1) x 4 x (n_slots x h x itemsize + h + C x itemsize) bytes for the window's
-stored trajectory (T_w is the window length) plus one set of gradient accumulators;
+(T_w + 1) x 4 x (n_slots x h x itemsize + 5 h + C x itemsize) bytes for the window's
+stored trajectory (T_w is the window length; the 5 h bytes are the spikes and the
+int32 lists of spiking neurons) plus one set of gradient accumulators;
 per group, (m h + h^2 + 3 h + h C + 2 C) x itemsize bytes of gradient buffers.
 """
 
