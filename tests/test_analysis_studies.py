@@ -174,7 +174,7 @@ def ablation(tmp_path_factory):
     return ablation_study("synthetic", ["all", "refractory-only", "none"], [2], out_dir, TINY), out_dir
 
 
-def test_study_lines_show_std_only_for_several_seeds(study, ablation):
+def test_study_std_needs_several_seeds(study, ablation):
     several = "\n".join(study[0].lines())
     assert "mean +- std (ddof 1) over seeds" in several
     assert " +- " in several.splitlines()[-1]

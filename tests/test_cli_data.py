@@ -62,7 +62,7 @@ def test_fetch_lists_every_missing_file(tmp_path, monkeypatch):
         assert f"{name}  missing" in result.output
 
 
-def test_fetch_with_test_split_only_explains_fallback():
+def test_fetch_t10k_only_explains_fallback():
     folder = os.environ.get("RFSIM_DATA_DIR")
     if not folder or not (Path(folder) / "mnist" / "t10k-images-idx3-ubyte.gz").is_file() \
             or (Path(folder) / "mnist" / "train-images-idx3-ubyte.gz").is_file():

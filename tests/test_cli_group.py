@@ -43,7 +43,7 @@ def test_progress_bars_only_on_a_terminal(monkeypatch):
     assert not show_progress(False)
 
 
-def test_python_warnings_are_logged_on_one_line(monkeypatch, caplog):
+def test_warnings_logged_on_one_line(monkeypatch, caplog):
     @click.command("emit-warning")
     def emit_warning():
         warnings.warn("something worth knowing", UserWarning)

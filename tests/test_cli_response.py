@@ -135,7 +135,7 @@ def test_unwritable_output_fails(tmp_path):
     assert "failed to write response table" in result.output
 
 
-def test_spike_drive_reports_resonance_not_grid_edge():
+def test_spike_drive_reports_resonance():
     # A faster spike drive delivers more spikes per second, so the response rises again at the grid's top.
     result = CliRunner().invoke(cli, ["response", "--omega", "5"])
     assert result.exit_code == 0, result.output

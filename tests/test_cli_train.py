@@ -155,7 +155,7 @@ def test_setting_errors_name_the_option(tmp_path):
     assert "n_hidden must be a positive integer, got n_hidden=0 (set n_hidden with --hidden)" in result.output
 
 
-def test_show_config_prints_settings_without_training(tmp_path):
+def test_show_config_skips_training(tmp_path):
     result = CliRunner().invoke(cli, ["train", "--task", "ecg", "--lr", "0.05", "--show-config", "--out",
                                       str(tmp_path / "never")])
     assert result.exit_code == 0, result.output
