@@ -36,8 +36,8 @@ from rfsim.network.kernels_common import (
     loss_row,
     readout_adjoint_row,
     readout_forward_row,
-    spike_list,
     recurrent_adjoint,
+    spike_list,
     weight_grad_row,
 )
 from rfsim.network.kernels_rf import (

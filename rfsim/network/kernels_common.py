@@ -180,9 +180,8 @@ def log_softmax_parts(o):
 
 
 @njit
-def loss_row(o, label, soft, use_soft):
-    """Return -sum_c y_c log softmax(o)_c of one output row, y one-hot at ``label`` or ``soft``."""
-    peak, log_total = log_softmax_parts(o)
+def _cross_entropy(o, label, soft, use_soft, peak, log_total):
+    """Return -sum_c y_c log softmax(o)_c from log softmax(o)_c = (o_c - peak) - log_total."""
     if not use_soft:
         return -((o[label] - peak) - log_total)
     loss = 0.0
@@ -190,6 +189,13 @@ def loss_row(o, label, soft, use_soft):
         if soft[c] != 0:
             loss -= soft[c] * ((o[c] - peak) - log_total)
     return loss
+
+
+@njit
+def loss_row(o, label, soft, use_soft):
+    """Return -sum_c y_c log softmax(o)_c of one output row, y one-hot at ``label`` or ``soft``."""
+    peak, log_total = log_softmax_parts(o)
+    return _cross_entropy(o, label, soft, use_soft, peak, log_total)
 
 
 @njit
@@ -206,14 +212,7 @@ def loss_and_softmax_row(o, label, soft, use_soft, probs):
     log_total = math.log(total)
     for c in range(o.shape[0]):
         probs[c] = probs[c] / total
-
-    if not use_soft:
-        return -((o[label] - peak) - log_total)
-    loss = 0.0
-    for c in range(o.shape[0]):
-        if soft[c] != 0:
-            loss -= soft[c] * ((o[c] - peak) - log_total)
-    return loss
+    return _cross_entropy(o, label, soft, use_soft, peak, log_total)
 
 
 @njit
