@@ -1,7 +1,7 @@
 """Command-line interface of rfsim (console script ``rfsim``).
 
-This module defines the command group ``cli`` and the helpers the commands share;
-the commands themselves live in ``rfsim.commands``, one module per topic, and
+This module defines the command group ``cli`` and the helpers the commands share.
+The commands themselves live in ``rfsim.commands``, one module per topic, and
 register on ``cli`` when imported. Each command is a thin layer over library
 calls: it parses options, calls the library, and prints or writes the result.
 Commands raise ``click.BadParameter`` or ``click.ClickException`` for invalid

@@ -250,7 +250,7 @@ def convergence_table(sources, group_by=("model",), ddof=1):
     for run in runs:
         members.setdefault(run.group, []).append(run)
         if run.epochs == 0:
-            warnings.warn(f"run {run.run!r} has no trained epoch; its figures are those of the untrained network",
+            warnings.warn(f"run {run.run!r} has no trained epoch; its values are those of the untrained network",
                           RFSimWarning, stacklevel=2)
     for name, items in members.items():
         tasks = sorted({str(run.settings.get("task")) for run in items if run.settings})

@@ -585,8 +585,8 @@ def _locate_peak(drive_omega, response):
         index = int(np.argmax(np.where(np.isfinite(response), response, -np.inf)))
         return index, float(drive_omega[index])
 
-    # NOTE: a grid that misses the resonance but has a rippled response still has interior
-    # maxima, so the peak is then the most prominent ripple; edge_maximum_omega flags a rising one.
+    # NOTE: when the grid misses the resonance, a rippled response still has interior maxima, so
+    # the most prominent ripple is reported as the peak. edge_maximum_omega flags a rising response.
     best = interior[np.argmax(_prominences(levels, interior))]
     members = runs[best]
     index = int(members[(members.size - 1) // 2])
