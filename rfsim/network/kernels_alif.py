@@ -31,12 +31,12 @@ U_BAR, A_BAR, Z_CARRY = 0, 1, 2
 @njit
 def alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts):
     """Advance one sequence's ALIF neurons by one step; return the number of spikes."""
-    theta_0, beta = consts[ALIF_THETA], consts[ALIF_BETA]
+    theta_0, beta, one, zero = consts[ALIF_THETA], consts[ALIF_BETA], consts[ONE], consts[ZERO]
     alpha, one_minus_alpha, rho, one_minus_rho = cell[0], cell[1], cell[2], cell[3]
     n_spikes = 0
     for i in range(drive.shape[0]):
         # Threshold adaptation driven by the previous spike.
-        z_before = consts[ONE] if z_prev[i] != 0 else consts[ZERO]
+        z_before = one if z_prev[i] != 0 else zero
         a = prev[A, i] * rho[i] + z_before * one_minus_rho[i]
         theta = theta_0 + a * beta
 
@@ -46,7 +46,7 @@ def alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts):
         # Spike and soft reset by the current threshold (branch-free, so it vectorises).
         spike = u_tilde - theta > 0
         z_new[i] = spike
-        new[U, i] = u_tilde - (consts[ONE] if spike else consts[ZERO]) * theta
+        new[U, i] = u_tilde - (one if spike else zero) * theta
         n_spikes += spike
         new[U_TILDE, i] = u_tilde
         new[A, i] = a
@@ -62,7 +62,7 @@ def alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell
     ``zbar`` is the adjoint of z_t from the readout and the next step's drive;
     ``scratch`` (3, H) of the working dtype and ``bits`` (H,) int64 (int32 in float32) are work space.
     """
-    theta_0, beta = consts[ALIF_THETA], consts[ALIF_BETA]
+    theta_0, beta, one, zero = consts[ALIF_THETA], consts[ALIF_BETA], consts[ONE], consts[ZERO]
     alpha, one_minus_alpha, rho, one_minus_rho = cell[0], cell[1], cell[2], cell[3]
     n_hidden = zbar.shape[0]
     for i in range(n_hidden):
@@ -71,7 +71,7 @@ def alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell
 
     for i in range(n_hidden):
         theta = theta_0 + new[A, i] * beta
-        z = consts[ONE] if z_new[i] != 0 else consts[ZERO]
+        z = one if z_new[i] != 0 else zero
         u_bar = adj[U_BAR, i]
 
         # Soft reset u_t = u~_t - z_t theta_t: both factors receive a gradient.
@@ -90,7 +90,7 @@ def alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell
         adj[U_BAR, i] = u_tilde_bar * alpha[i]
 
         # Adaptation a_t = a_{t-1} rho + z_{t-1} (1 - rho).
-        z_before = consts[ONE] if z_prev[i] != 0 else consts[ZERO]
+        z_before = one if z_prev[i] != 0 else zero
         cell_grad[1, i] += a_bar * (prev[A, i] - z_before)
         adj[Z_CARRY, i] = a_bar * one_minus_rho[i]
         adj[A_BAR, i] = a_bar * rho[i]

@@ -30,6 +30,9 @@ import numpy as np
 from rfsim._numba import njit, njit_parallel, prange
 from rfsim.network.kernels_alif import alif_backward_row, alif_forward_row
 from rfsim.network.kernels_common import (
+    ONE,
+    THETA,
+    ZERO,
     drive_row,
     loss_and_softmax_row,
     loss_grad_row,
@@ -104,13 +107,14 @@ def _record_row(model, reset, new, z_new, z_sent, consts, record, record_z):
 
     ``z_new`` holds the emitted spikes (for the RF reset) and ``z_sent`` the delivered ones, which are recorded.
     """
+    theta, one, zero = consts[THETA], consts[ONE], consts[ZERO]
     for i in range(z_new.shape[0]):
         record_z[i] = z_sent[i]
         if model == MODEL_ALIF:
             record[0, i] = new[1, i]
             record[1, i] = new[2, i]
         elif model == MODEL_RF:
-            u, v = rf_after_reset(new[0, i], new[1, i], z_new[i] != 0, reset, consts)
+            u, v = rf_after_reset(new[0, i], new[1, i], z_new[i] != 0, reset, theta, one, zero)
             record[0, i] = u
             record[1, i] = v
         else:

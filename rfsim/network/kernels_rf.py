@@ -60,6 +60,7 @@ def brf_forward_row(drive, prev, new, z_new, cell, consts):
     """Advance one sequence's BRF neurons by one step; return the number of spikes."""
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
     refractory, smooth_reset = consts[REFRACTORY], consts[SMOOTH_RESET]
+    one, zero = consts[ONE], consts[ZERO]
     omega, b_base = cell[0], cell[1]
     n_spikes = 0
     for i in range(drive.shape[0]):
@@ -75,7 +76,7 @@ def brf_forward_row(drive, prev, new, z_new, cell, consts):
         # Threshold raised by q_{t-1}; q jumps by one per spike (branch-free, so it vectorises).
         spike = (new[U, i] - theta) - q * refractory > 0
         z_new[i] = spike
-        new[Q, i] = q * gamma + (consts[ONE] if spike else consts[ZERO])
+        new[Q, i] = q * gamma + (one if spike else zero)
         n_spikes += spike
     return n_spikes
 
@@ -89,6 +90,7 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
     """
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
     refractory, smooth_reset = consts[REFRACTORY], consts[SMOOTH_RESET]
+    one = consts[ONE]
     omega, b_base = cell[0], cell[1]
     n_hidden = zbar.shape[0]
     for i in range(n_hidden):
@@ -107,7 +109,7 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
 
         # Euler step: adjoints of b_t, omega, I_t and the previous u, v.
         b = b_base[i] - q * smooth_reset
-        decay = consts[ONE] + b * dt
+        decay = one + b * dt
         rotation = omega[i] * dt
         b_bar = (u_bar * u + v_bar * v) * dt
         cell_grad[0, i] += (v_bar * u - u_bar * v) * dt
@@ -121,13 +123,16 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
 
 
 @njit
-def rf_after_reset(u_tilde, v_tilde, spiked, reset, consts):
-    """Return the post-reset (u, v) of an RF neuron from its pre-reset values and spike."""
-    z = consts[ONE] if spiked else consts[ZERO]
+def rf_after_reset(u_tilde, v_tilde, spiked, reset, theta, one, zero):
+    """Return the post-reset (u, v) of an RF neuron from its pre-reset values and spike.
+
+    ``theta``, ``one`` and ``zero`` are the threshold, 1 and 0 in the working dtype.
+    """
+    z = one if spiked else zero
     if reset == RESET_SOFT:
-        return u_tilde - z * consts[THETA], v_tilde
+        return u_tilde - z * theta, v_tilde
     if reset == RESET_HARD:
-        keep = consts[ONE] - z
+        keep = one - z
         return u_tilde * keep, v_tilde * keep
     return u_tilde, v_tilde
 
@@ -135,11 +140,11 @@ def rf_after_reset(u_tilde, v_tilde, spiked, reset, consts):
 @njit
 def rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset):
     """Advance one sequence's RF neurons by one step; return the number of spikes."""
-    dt, theta = consts[DT], consts[THETA]
+    dt, theta, one, zero = consts[DT], consts[THETA], consts[ONE], consts[ZERO]
     omega, b = cell[0], cell[1]
     n_spikes = 0
     for i in range(drive.shape[0]):
-        u, v = rf_after_reset(prev[U, i], prev[V, i], z_prev[i] != 0, reset, consts)
+        u, v = rf_after_reset(prev[U, i], prev[V, i], z_prev[i] != 0, reset, theta, one, zero)
 
         # Explicit Euler step with the constant damping b = -b'.
         new[U, i] = ((u + (b[i] * u) * dt) - (omega[i] * v) * dt) + drive[i] * dt
@@ -156,7 +161,7 @@ def rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset):
 def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset,
                     scratch, bits):
     """Back-propagate one RF step of one sequence, including its reset."""
-    dt, theta = consts[DT], consts[THETA]
+    dt, theta, one, zero = consts[DT], consts[THETA], consts[ONE], consts[ZERO]
     omega, b = cell[0], cell[1]
     n_hidden = zbar.shape[0]
     for i in range(n_hidden):
@@ -164,7 +169,7 @@ def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_g
     surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
 
     for i in range(n_hidden):
-        u, v = rf_after_reset(prev[U, i], prev[V, i], z_prev[i] != 0, reset, consts)
+        u, v = rf_after_reset(prev[U, i], prev[V, i], z_prev[i] != 0, reset, theta, one, zero)
         u_bar, v_bar = adj[U_BAR, i], adj[V_BAR, i]
         z_bar = zbar[i]
 
@@ -174,14 +179,14 @@ def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_g
         elif reset == RESET_HARD:
             z_bar = z_bar - (u_bar * new[U, i] + v_bar * new[V, i])
             if z_new[i] != 0:
-                u_bar = consts[ZERO]
-                v_bar = consts[ZERO]
+                u_bar = zero
+                v_bar = zero
 
         # Spike z_t = H(u~_t - theta).
         u_bar = u_bar + z_bar * adj.dtype.type(scratch[1, i])
 
         # Euler step: adjoints of b, omega, I_t and the previous post-reset u, v.
-        decay = consts[ONE] + b[i] * dt
+        decay = one + b[i] * dt
         rotation = omega[i] * dt
         cell_grad[0, i] += (v_bar * u - u_bar * v) * dt
         cell_grad[1, i] += (u_bar * u + v_bar * v) * dt
@@ -194,6 +199,7 @@ def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_g
 def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
     """Advance one sequence's BHRF neurons by one step; return the number of spikes."""
     dt, two_dt, theta, gamma = consts[DT], consts[TWO_DT], consts[THETA], consts[GAMMA]
+    one, zero = consts[ONE], consts[ZERO]
     omega_sq, b_base = cell[0], cell[1]
     n_spikes = 0
     for i in range(drive.shape[0]):
@@ -210,7 +216,7 @@ def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
         # Threshold raised by q_{t-1}; q jumps by one per spike.
         spike = (new[U, i] - theta) - q > 0
         z_new[i] = spike
-        new[Q, i] = q * gamma + (consts[ONE] if spike else consts[ZERO])
+        new[Q, i] = q * gamma + (one if spike else zero)
         n_spikes += spike
     return n_spikes
 
@@ -219,6 +225,7 @@ def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
 def bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits):
     """Back-propagate one BHRF step of one sequence."""
     dt, two_dt, theta, gamma = consts[DT], consts[TWO_DT], consts[THETA], consts[GAMMA]
+    one = consts[ONE]
     omega_sq, b_base = cell[0], cell[1]
     n_hidden = zbar.shape[0]
     for i in range(n_hidden):
@@ -243,7 +250,7 @@ def bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, 
         v_bar = adj[V_BAR, i] - (u_bar * omega_sq[i]) * dt
 
         # v_t = v + u dt: both reach the previous state.
-        adj[U_BAR, i] = u_bar * (consts[ONE] - b * two_dt) + v_bar * dt
+        adj[U_BAR, i] = u_bar * (one - b * two_dt) + v_bar * dt
         adj[V_BAR, i] = v_bar
 
         # Damping b_t = omega^2 dt_p/2 + b' + q_{t-1}.
