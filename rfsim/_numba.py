@@ -7,11 +7,12 @@ detection and the NaN checks during training compare values with NaN and inf,
 and those comparisons are folded away when the compiler may assume finite math.
 ``contract`` (fused multiply-add) is left out as well, because the parity tests
 against the authors' PyTorch implementation compare results bit for bit where the
-order of floating-point operations is the same. Two kernels add it on purpose:
-``rfsim.surrogate.exp_row`` (a polynomial exponential tested to 1 ulp) and
+order of floating-point operations is the same. One kernel adds it on purpose:
 ``rfsim.network.kernels_common.recurrent_adjoint`` (a reordered matrix product
-in the backward sweep, tested against autograd to 1e-9). Their flag sets are
-``FMA`` and ``FASTMATH_FMA`` below.
+in the backward sweep, tested against autograd to 1e-9), with ``FASTMATH_FMA``
+below. The exponential of ``rfsim.surrogate`` writes its fused multiply-adds
+explicitly instead, because it is inlined into kernels compiled without
+``contract``.
 
 Set the environment variable ``RFSIM_NUMBA_CACHE=0`` to disable the on-disk cache
 (for example on a read-only installation).

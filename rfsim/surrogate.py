@@ -33,20 +33,22 @@ takes:
     exactly zero for |s| >= 1.
 
 The Numba scalar ``surrogate_derivative`` takes an integer code (``SURROGATE_CODES``)
-and reproduces the authors' float64 values bit for bit. The engine's backward sweep
-calls ``surrogate_derivative_row`` instead. It evaluates a whole row of neurons with
-a branch-free exponential that the compiler vectorises (within 1 ulp of ``math.exp``
-in float64, 2 ulp in float32).
+and reproduces the authors' float64 values bit for bit. The engine's neuron kernels
+call ``surrogate_value`` inside their loops over neurons instead: it is inlined,
+branch-free and built on an exponential (``exp_float64``, ``exp_float32``) that the
+compiler vectorises, within 1 ulp of ``math.exp`` in float64 and 2 ulp in float32.
+``surrogate_derivative_row`` applies it to an array.
 ``surrogate_grad`` is the NumPy twin, written from the equations above.
 """
 
 import math
 
 import numpy as np
+from llvmlite import ir
 from numba import types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
-from rfsim._numba import FMA, njit
+from rfsim._numba import njit
 from rfsim.errors import RFSimError
 
 SURROGATES = ("reference", "paper", "fast-sigmoid", "triangle")
@@ -107,40 +109,62 @@ _EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
 """Taylor coefficients 1/k! of exp, k = 13 down to 0, for ``_horner``."""
 
 
-@njit(fastmath=FMA)
+@intrinsic
+def _int64_as_float64(typingctx, value):
+    """Reinterpret the bits of an int64 as a float64."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _int32_as_float32(typingctx, value):
+    """Reinterpret the bits of an int32 as a float32."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """Return a b + c with one rounding (the fused multiply-add), in the float type of ``a``."""
+    def codegen(context, builder, signature, args):
+        float_type = context.get_value_type(signature.return_type)
+        signature_type = ir.FunctionType(float_type, [float_type] * 3)
+        function = builder.module.declare_intrinsic("llvm.fma", [float_type], signature_type)
+        return builder.call(function, args)
+
+    return a(a, a, a), codegen
+
+
+@njit(inline="always")
 def _horner(r, coefficients):
-    """Return the polynomial with ``coefficients`` (highest degree first) at r, by Horner's rule."""
+    """Return the polynomial with ``coefficients`` (highest degree first) at r, by Horner's rule with FMA steps."""
     p = coefficients[0]
     for k in range(1, len(coefficients)):
-        p = p * r + coefficients[k]
+        p = _fma(p, r, coefficients[k])
     return p
 
 
-@njit(fastmath=FMA)
-def exp_row(values, bits):
-    """Replace every entry of the float64 array ``values`` by its exponential, in place.
+@njit(inline="always")
+def exp_float64(x):
+    """Return exp(x) of a float64 by a branch-free method that vectorises inside loops.
 
     exp(x) = 2^n exp(r) with n = round(x / ln 2), r = x - n ln 2 (two-part ln 2, so r
     is exact) and a degree-13 Taylor polynomial for exp(r), |r| <= ln(2)/2, whose
-    truncation error is below 1e-17 relative. 2^n is built from its bits in the int64
-    scratch ``bits`` (same length). Arguments are clamped to [-708, 709], so results
-    below 3.3e-308 are not subnormal but 3.3e-308; NaN stays NaN. Max error: 1 ulp
-    (the Horner steps may be fused into FMA instructions, which only makes them exact).
+    truncation error is below 1e-17 relative; 2^n is built from its bits. Arguments
+    are clamped to [-708, 709], so results below 3.3e-308 are not subnormal but
+    3.3e-308; NaN stays NaN. Max error: 1 ulp.
     """
-    scale = bits.view(np.float64)
-    for i in range(values.shape[0]):
-        x = values[i]
-        x = -708.0 if x < -708.0 else x
-        x = 709.0 if x > 709.0 else x
+    x = -708.0 if x < -708.0 else x
+    x = 709.0 if x > 709.0 else x
 
-        # n = round(x / ln 2) by the add-and-subtract trick, valid while |n| < 2^51.
-        n = (x * _LOG2E + _ROUNDING_SHIFT) - _ROUNDING_SHIFT
-        r = (x - n * _LN2_HIGH) - n * _LN2_LOW
-
-        values[i] = _horner(r, _EXP_TAYLOR)
-        bits[i] = (np.int64(n) + 1023) << 52
-    for i in range(values.shape[0]):
-        values[i] *= scale[i]
+    # n = round(x / ln 2) by the add-and-subtract trick, valid while |n| < 2^51.
+    n = _fma(x, _LOG2E, _ROUNDING_SHIFT) - _ROUNDING_SHIFT
+    r = _fma(-n, _LN2_LOW, _fma(-n, _LN2_HIGH, x))
+    return _horner(r, _EXP_TAYLOR) * _int64_as_float64((np.int64(n) + 1023) << 52)
 
 
 _F32_LOG2E = np.float32(_LOG2E)
@@ -153,119 +177,132 @@ _F32_TAYLOR = tuple(np.float32(1.0 / math.factorial(k)) for k in range(7, -1, -1
 """Taylor coefficients 1/k! of exp in float32, k = 7 down to 0, for ``_horner``."""
 
 
-@njit(fastmath=FMA)
-def exp_row_float32(values, bits):
-    """Replace every entry of the float32 array ``values`` by its exponential, in place, in float32.
+@njit(inline="always")
+def exp_float32(x):
+    """Return exp(x) of a float32, computed in float32 by the method of ``exp_float64``.
 
-    The method of ``exp_row`` in single precision: a float32 two-part ln 2, a degree-7
-    Taylor polynomial (truncation error below 6e-9 relative) and 2^n built from the
-    bits of the int32 scratch ``bits``. Arguments are clamped above at 88, and
-    exp(x) = 0 for x < -80 (below 1.8e-35): then the products of the result with the
-    surrogate's constants never fall into the subnormal range, whose arithmetic can
-    be much slower than normal arithmetic on x86 processors. Max error: 2 ulp of
-    float32. All of the arithmetic stays in float32, so the loop runs 16 entries per
-    AVX-512 instruction.
+    A float32 two-part ln 2 and a degree-7 Taylor polynomial (truncation error below
+    6e-9 relative). Arguments are clamped above at 88, and exp(x) = 0 for x < -80
+    (below 1.8e-35): then the products of the result with the surrogate's constants
+    never fall into the subnormal range, whose arithmetic can be much slower than
+    normal arithmetic on x86 processors. Max error: 2 ulp of float32. All of the
+    arithmetic stays in float32, so a loop runs 16 entries per AVX-512 instruction.
     """
-    scale = bits.view(np.float32)
-    for i in range(values.shape[0]):
-        x = values[i]
-        flushed = x < _F32_EXP_LOW
-        x = _F32_EXP_LOW if flushed else x
-        x = _F32_EXP_HIGH if x > _F32_EXP_HIGH else x
+    flushed = x < _F32_EXP_LOW
+    x = _F32_EXP_LOW if flushed else x
+    x = _F32_EXP_HIGH if x > _F32_EXP_HIGH else x
 
-        n = (x * _F32_LOG2E + _F32_ROUNDING_SHIFT) - _F32_ROUNDING_SHIFT
-        r = (x - n * _F32_LN2_HIGH) - n * _F32_LN2_LOW
-        values[i] = np.float32(0.0) if flushed else _horner(r, _F32_TAYLOR)
+    n = _fma(x, _F32_LOG2E, _F32_ROUNDING_SHIFT) - _F32_ROUNDING_SHIFT
+    r = _fma(-n, _F32_LN2_LOW, _fma(-n, _F32_LN2_HIGH, x))
+    value = _horner(r, _F32_TAYLOR)
+    value = np.float32(0.0) if flushed else value
 
-        # Numba widens int32 arithmetic to int64; the store narrows the exponent bits back.
-        bits[i] = (np.int64(n) + 127) << 23
-    for i in range(values.shape[0]):
-        values[i] *= scale[i]
-
-
-def gaussians_row(s, narrow, wide, bits):
-    """Write exp(-s^2 / (2 sigma_n^2)) into ``narrow`` and exp(-s^2 / (2 sigma_w^2)) into ``wide``.
-
-    Dispatched on the dtype of ``narrow`` inside Numba kernels (see the overload below).
-    """
-    raise NotImplementedError("gaussians_row runs only inside Numba-compiled code")
+    # Numba widens int32 arithmetic to int64; the exponent bits fit in an int32.
+    return value * _int32_as_float32(np.int32((np.int64(n) + 127) << 23))
 
 
 @njit
-def _gaussians_row_float64(s, narrow, wide, bits):
+def exp_row(values):
+    """Replace every entry of the float64 array ``values`` by ``exp_float64`` of it, in place."""
+    for i in range(values.shape[0]):
+        values[i] = exp_float64(values[i])
+
+
+@njit
+def exp_row_float32(values):
+    """Replace every entry of the float32 array ``values`` by ``exp_float32`` of it, in place."""
+    for i in range(values.shape[0]):
+        values[i] = exp_float32(values[i])
+
+
+def gaussians(s):
+    """Return (exp(-s^2 / (2 sigma_n^2)), exp(-s^2 / (2 sigma_w^2))) in the dtype of ``s``.
+
+    Dispatched on the dtype of ``s`` inside Numba kernels (see the overload below).
+    """
+    raise NotImplementedError("gaussians runs only inside Numba-compiled code")
+
+
+@njit(inline="always")
+def _gaussians_float64(s):
     # One exponential: the narrow Gaussian is the 36th power of the wide one, exp(-2 s^2) = exp(-s^2/18)^36.
-    n = s.shape[0]
-    for i in range(n):
-        wide[i] = -(np.float64(s[i]) * np.float64(s[i])) / _WIDE_TWO_VAR
-    exp_row(wide[:n], bits[:n])
-    for i in range(n):
-        power_4 = (wide[i] * wide[i]) * (wide[i] * wide[i])
-        power_32 = power_4 * power_4
-        power_32 = power_32 * power_32
-        power_32 = power_32 * power_32
-        narrow[i] = power_32 * power_4
+    wide = exp_float64(-(s * s) / _WIDE_TWO_VAR)
+    power_4 = (wide * wide) * (wide * wide)
+    power_32 = power_4 * power_4
+    power_32 = power_32 * power_32
+    power_32 = power_32 * power_32
+    return power_32 * power_4, wide
 
 
-@njit
-def _gaussians_row_float32(s, narrow, wide, bits):
+_F32_NARROW_TWO_VAR = np.float32(_NARROW_TWO_VAR)
+_F32_WIDE_TWO_VAR = np.float32(_WIDE_TWO_VAR)
+
+
+@njit(inline="always")
+def _gaussians_float32(s):
     # Two float32 exponentials: a 36th power would multiply the float32 rounding error by 36.
-    n = s.shape[0]
-    narrow_two_var = np.float32(_NARROW_TWO_VAR)
-    wide_two_var = np.float32(_WIDE_TWO_VAR)
-    for i in range(n):
-        square = np.float32(s[i]) * np.float32(s[i])
-        narrow[i] = -square / narrow_two_var
-        wide[i] = -square / wide_two_var
-    exp_row_float32(narrow[:n], bits[:n])
-    exp_row_float32(wide[:n], bits[:n])
+    square = s * s
+    return exp_float32(-square / _F32_NARROW_TWO_VAR), exp_float32(-square / _F32_WIDE_TWO_VAR)
 
 
-@overload(gaussians_row, jit_options={"cache": True})
-def _gaussians_row_overload(s, narrow, wide, bits):
-    if narrow.dtype == types.float32:
-        return lambda s, narrow, wide, bits: _gaussians_row_float32(s, narrow, wide, bits)
-    return lambda s, narrow, wide, bits: _gaussians_row_float64(s, narrow, wide, bits)
+@overload(gaussians, inline="always", jit_options={"cache": True})
+def _gaussians_overload(s):
+    if s == types.float32:
+        return lambda s: _gaussians_float32(s)
+    return lambda s: _gaussians_float64(s)
 
 
 @njit
-def surrogate_derivative_row(code, s, out, work, bits):
+def surrogate_params(code, like):
+    """Return the constants of surrogate ``code`` for ``surrogate_value``, in the dtype of the array ``like``.
+
+    The tuple is (kind, narrow weight, narrow norm, wide weight, wide norm, factor,
+    fast-sigmoid slope, 1, 0), kind 0 for the two double Gaussians, 1 for the fast
+    sigmoid and 2 for the triangle. The paper's double Gaussian takes norms and
+    factor 1, which changes no bit of its value.
+    """
+    cast = like.dtype.type
+    one = cast(1.0)
+    kind = 0 if code <= 1 else code - 1
+    narrow_norm, wide_norm, factor = (cast(_NARROW_NORM), cast(_WIDE_NORM), cast(_GAMMA)) if code == 0 else (one, one, one)
+    return (kind, cast(_NARROW_WEIGHT), narrow_norm, cast(_WIDE_WEIGHT), wide_norm, factor, cast(FAST_SIGMOID_SLOPE),
+            one, cast(0.0))
+
+
+@njit(inline="always", error_model="numpy")
+def surrogate_value(s, params):
+    """Return g(s) of the surrogate described by ``params`` (from ``surrogate_params``), in the dtype of ``s``.
+
+    Branch-free: every surrogate is evaluated and the one of ``params`` selected, so a
+    loop over neurons that calls this vectorises. Double Gaussians in float64 form
+    the narrow Gaussian as the 36th power of the wide one,
+    exp(-2 s^2) = exp(-s^2/18)^36, with one exponential; they agree with
+    ``surrogate_derivative`` to 1e-14 absolute (the relative error grows only near
+    the zero crossings of g, where the two Gaussians cancel). In float32 they use two
+    float32 exponentials and agree with the float64 values to 2e-7 absolute.
+    """
+    kind, narrow_weight, narrow_norm, wide_weight, wide_norm, factor, slope, one, zero = params
+    narrow, wide = gaussians(s)
+    double_gaussian = (narrow_weight * (narrow_norm * narrow) - wide_weight * (wide_norm * wide)) * factor
+    denominator = one + slope * abs(s)
+    fast_sigmoid = one / (denominator * denominator)
+    triangle = one - abs(s)
+    triangle = triangle if triangle > zero else zero
+    other = fast_sigmoid if kind == 1 else triangle
+    return double_gaussian if kind == 0 else other
+
+
+@njit(error_model="numpy")
+def surrogate_derivative_row(code, s, out):
     """Write g(s[i]) of the surrogate with integer ``code`` into ``out[i]`` for every i.
 
-    ``out`` and ``work`` share one float dtype, float64 or float32, and ``bits`` is an
-    int64 or int32 scratch array to match; all are at least as long as ``s``.
-
-    float64: the narrow Gaussian is the 36th power of the wide one,
-    exp(-2 s^2) = exp(-s^2/18)^36, so one exponential (``exp_row``) per entry
-    suffices. The result agrees with ``surrogate_derivative`` to 1e-14 absolute,
-    against a peak g(0) of 0.44 or 0.85; the relative error grows only near the zero
-    crossings of g, where the two Gaussians cancel.
-
-    float32: every step is float32 arithmetic, as in the authors' float32 runs, with
-    two ``exp_row_float32`` calls; the result agrees with the float64 values to 2e-7
-    absolute.
+    ``out`` is float64 or float32, and g is evaluated in its dtype; see
+    ``surrogate_value`` for the accuracy of each.
     """
-    n = s.shape[0]
-    one = out.dtype.type(1.0)
-    zero = out.dtype.type(0.0)
-    if code == 0 or code == 1:
-        gaussians_row(s, out, work, bits)
-        narrow_weight, wide_weight = out.dtype.type(_NARROW_WEIGHT), out.dtype.type(_WIDE_WEIGHT)
-        if code == 0:
-            narrow_norm, wide_norm = out.dtype.type(_NARROW_NORM), out.dtype.type(_WIDE_NORM)
-            half = out.dtype.type(_GAMMA)
-            for i in range(n):
-                out[i] = (narrow_weight * (narrow_norm * out[i]) - wide_weight * (wide_norm * work[i])) * half
-        else:
-            for i in range(n):
-                out[i] = narrow_weight * out[i] - wide_weight * work[i]
-    elif code == 2:
-        slope = out.dtype.type(FAST_SIGMOID_SLOPE)
-        for i in range(n):
-            denominator = one + slope * abs(out.dtype.type(s[i]))
-            out[i] = one / (denominator * denominator)
-    else:
-        for i in range(n):
-            out[i] = max(zero, one - abs(out.dtype.type(s[i])))
+    params = surrogate_params(code, out)
+    cast = out.dtype.type
+    for i in range(s.shape[0]):
+        out[i] = surrogate_value(cast(s[i]), params)
 
 
 def heaviside(s):

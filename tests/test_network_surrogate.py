@@ -24,8 +24,8 @@ GOLDEN = Path(__file__).parent / "data" / "golden" / "surrogate.npz"
 
 
 def row(code, s):
-    out, work, bits = np.empty(s.size), np.empty(s.size), np.empty(s.size, np.int64)
-    surrogate_derivative_row(code, s, out, work, bits)
+    out = np.empty(s.size)
+    surrogate_derivative_row(code, s, out)
     return out
 
 
@@ -96,14 +96,14 @@ def test_exp_row_within_one_ulp(values):
     """exp_row(x) is within 1 ulp of the correctly rounded exp(x) for x in [-700, 700]."""
     x = np.array(values)
     result = x.copy()
-    exp_row(result, np.empty(x.size, np.int64))
+    exp_row(result)
     expected = np.exp(x)
     assert np.all(np.abs(result - expected) <= np.spacing(expected))
 
 
 def test_exp_row_special_values():
     x = np.array([np.nan, 0.0, -800.0])
-    exp_row(x, np.empty(3, np.int64))
+    exp_row(x)
     assert np.isnan(x[0])
     assert x[1] == 1.0
     assert 0.0 <= x[2] <= 3.4e-308
@@ -114,7 +114,7 @@ def test_exp_row_float32_within_two_ulp(values):
     """exp_row_float32(x) is within 2 float32 ulp of exp(x) for x in [-80, 88]."""
     x = np.array(values, dtype=np.float32)
     result = x.copy()
-    exp_row_float32(result, np.empty(x.size, np.int32))
+    exp_row_float32(result)
     expected = np.exp(x.astype(np.float64))
     assert np.all(np.abs(result - expected) <= 2 * np.spacing(expected.astype(np.float32)))
 
@@ -122,13 +122,13 @@ def test_exp_row_float32_within_two_ulp(values):
 def test_exp_row_float32_sweep_and_special_values():
     x = np.linspace(-80.0, 88.0, 200001).astype(np.float32)
     result = x.copy()
-    exp_row_float32(result, np.empty(x.size, np.int32))
+    exp_row_float32(result)
     expected = np.exp(x.astype(np.float64))
     assert np.max(np.abs(result - expected) / np.spacing(expected.astype(np.float32))) <= 2.0
 
     # Below exp(-80) the result is flushed to zero, never subnormal.
     special = np.array([np.nan, 0.0, -80.5, -100.0, -np.inf], dtype=np.float32)
-    exp_row_float32(special, np.empty(special.size, np.int32))
+    exp_row_float32(special)
     assert np.isnan(special[0])
     assert special[1] == 1.0
     np.testing.assert_array_equal(special[2:], 0.0)
@@ -139,8 +139,8 @@ def test_float32_row_close_to_float64(name):
     # The float32 kernel computes in float32, as the authors' float32 runs do.
     code = SURROGATE_CODES[name]
     s = np.linspace(-30.0, 30.0, 6001).astype(np.float32)
-    out, work, bits = np.empty(s.size, np.float32), np.empty(s.size, np.float32), np.empty(s.size, np.int32)
-    surrogate_derivative_row(code, s, out, work, bits)
+    out = np.empty(s.size, np.float32)
+    surrogate_derivative_row(code, s, out)
     expected = surrogate_grad(s.astype(np.float64), name)
     np.testing.assert_allclose(out, expected, rtol=0, atol=2e-7)
 

@@ -19,7 +19,7 @@ dL/dz_{t-1} that comes through a_t, (1 - rho) dL/da_t. ``cell`` rows are alpha,
 
 from rfsim._numba import njit
 from rfsim.network.kernels_common import ALIF_BETA, ALIF_THETA, ONE, ZERO
-from rfsim.surrogate import surrogate_derivative_row
+from rfsim.surrogate import surrogate_params, surrogate_value
 
 U_TILDE, U, A, DRIVE = 0, 1, 2, 3
 """State slots of the ALIF neuron."""
@@ -54,22 +54,17 @@ def alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts):
     return n_spikes
 
 
-@njit
-def alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate,
-                      scratch, bits):
+@njit(error_model="numpy")
+def alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate):
     """Back-propagate one ALIF step of one sequence.
 
     ``zbar`` is the adjoint of z_t from the readout and the next step's drive;
-    ``scratch`` (3, H) of the working dtype and ``bits`` (H,) int64 (int32 in float32) are work space.
+    ``surrogate`` is the integer code of the surrogate derivative g.
     """
     theta_0, beta, one, zero = consts[ALIF_THETA], consts[ALIF_BETA], consts[ONE], consts[ZERO]
     alpha, one_minus_alpha, rho, one_minus_rho = cell[0], cell[1], cell[2], cell[3]
-    n_hidden = zbar.shape[0]
-    for i in range(n_hidden):
-        scratch[0, i] = new[U_TILDE, i] - (theta_0 + new[A, i] * beta)
-    surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
-
-    for i in range(n_hidden):
+    params = surrogate_params(surrogate, consts)
+    for i in range(zbar.shape[0]):
         theta = theta_0 + new[A, i] * beta
         z = one if z_new[i] != 0 else zero
         u_bar = adj[U_BAR, i]
@@ -79,7 +74,7 @@ def alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell
         theta_bar = -(u_bar * z)
 
         # Spike z_t = H(u~_t - theta_t).
-        s_bar = z_bar * adj.dtype.type(scratch[1, i])
+        s_bar = z_bar * surrogate_value(new[U_TILDE, i] - theta, params)
         u_tilde_bar = u_bar + s_bar
         theta_bar = theta_bar - s_bar
         a_bar = adj[A_BAR, i] + theta_bar * beta

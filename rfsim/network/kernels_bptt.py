@@ -88,17 +88,15 @@ def _cell_forward(model, reset, drive, prev, z_prev, new, z_new, cell, consts):
 
 @njit
 def _cell_backward(model, reset, zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts,
-                   surrogate, scratch, bits):
+                   surrogate):
     if model == MODEL_BRF:
-        brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits)
+        brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
     elif model == MODEL_RF:
-        rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset,
-                        scratch, bits)
+        rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset)
     elif model == MODEL_BHRF:
-        bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits)
+        bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
     else:
-        alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate,
-                          scratch, bits)
+        alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate)
 
 
 @njit
@@ -159,7 +157,7 @@ def _run_group(
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
     hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, adj, d_bar, drive_bar, z_rec, out_bar,
-    loss_bar, scratch, bits, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
+    loss_bar, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     model, reset, surrogate = options[0], options[1], options[2]
@@ -271,7 +269,7 @@ def _run_group(
 
         # Neuron step of all rows from dL/dz_t, then the weights of the drive I_t = W [x_t; z_{t-1}] + b_h.
         _cell_backward(model, reset, z_bar_wide, hist[k], z_hist[k], hist[k + 1], z_hist[k + 1], adj, drive_bar_wide,
-                       cell, acc_cell, consts, surrogate, scratch, bits)
+                       cell, acc_cell, consts, surrogate)
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
             weight_grad_row(drive_bar[r], x[t, first + r], z_hist[k, lo:hi], spiked[k, r], n_spiked[k, r], acc_w_in_t,
@@ -306,7 +304,7 @@ def run_window(
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
     hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, adj, d_bar, drive_bar, z_rec, out_bar,
-    loss_bar, scratch, bits, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
+    loss_bar, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
@@ -337,7 +335,6 @@ def run_window(
                 drive[worker],
                 adj[worker],
                 d_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
-                scratch[worker], bits[worker],
                 acc_w_in_t[worker], acc_w_rec_t[worker], acc_bias_h[worker], acc_cell[worker],
                 acc_w_out_t[worker], acc_bias_o[worker], acc_alpha_o[worker],
                 g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
@@ -367,8 +364,6 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out,
         z_rec=np.empty((n_workers, 4, n_hidden), dtype),
         out_bar=np.empty((n_workers, 4, n_out), dtype),
         loss_bar=np.empty((n_workers, n_out), dtype),
-        scratch=np.empty((n_workers, 3, wide), dtype),
-        bits=np.empty((n_workers, wide), np.int32 if np.dtype(dtype) == np.float32 else np.int64),
         acc_w_in_t=np.empty((n_workers, n_in, n_hidden), dtype),
         acc_w_rec_t=np.empty((n_workers, n_hidden, n_hidden), dtype),
         acc_bias_h=np.empty((n_workers, n_hidden), dtype),
@@ -385,7 +380,7 @@ def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, back
     wide = 4 * n_hidden
     per_step = n_slots * wide * itemsize + wide + 4 * wide + 4 * 8 + 4 * n_out * itemsize
     d_steps = n_window if backward else 1
-    fixed = (N_ADJOINTS + 6) * wide * itemsize + 6 * 4 * n_out * itemsize + wide * itemsize + 2 * wide
+    fixed = (N_ADJOINTS + 3) * wide * itemsize + 6 * 4 * n_out * itemsize + 2 * wide
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
                     if backward else 0)
     return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + accumulators

@@ -43,7 +43,7 @@ for BHRF; the engine turns them into raw-parameter gradients.
 
 from rfsim._numba import njit
 from rfsim.network.kernels_common import DT, GAMMA, ONE, REFRACTORY, SMOOTH_RESET, THETA, TWO_DT, ZERO
-from rfsim.surrogate import surrogate_derivative_row
+from rfsim.surrogate import surrogate_params, surrogate_value
 
 U, V, Q = 0, 1, 2
 """State slots of the RF-type neurons (RF: u~ and v~ before the reset)."""
@@ -81,28 +81,24 @@ def brf_forward_row(drive, prev, new, z_new, cell, consts):
     return n_spikes
 
 
-@njit
-def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits):
+@njit(error_model="numpy")
+def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
     """Back-propagate one BRF step of one sequence (see the module docstring for the layouts).
 
     ``zbar`` is the adjoint of z_t from the readout and the next step's drive;
-    ``scratch`` (3, H) of the working dtype and ``bits`` (H,) int64 (int32 in float32) are work space.
+    ``surrogate`` is the integer code of the surrogate derivative g.
     """
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
     refractory, smooth_reset = consts[REFRACTORY], consts[SMOOTH_RESET]
     one = consts[ONE]
     omega, b_base = cell[0], cell[1]
-    n_hidden = zbar.shape[0]
-    for i in range(n_hidden):
-        scratch[0, i] = (new[U, i] - theta) - prev[Q, i] * refractory
-    surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
-
-    for i in range(n_hidden):
+    params = surrogate_params(surrogate, consts)
+    for i in range(zbar.shape[0]):
         u, v, q = prev[U, i], prev[V, i], prev[Q, i]
 
         # Spike: q_t = gamma q_{t-1} + z_t adds q_t's adjoint to z_t's; s_t passes it on.
         z_bar = zbar[i] + adj[Q_BAR, i]
-        s_bar = z_bar * adj.dtype.type(scratch[1, i])
+        s_bar = z_bar * surrogate_value((new[U, i] - theta) - q * refractory, params)
         u_bar = adj[U_BAR, i] + s_bar
         v_bar = adj[V_BAR, i]
         q_bar = adj[Q_BAR, i] * gamma - s_bar * refractory
@@ -157,18 +153,13 @@ def rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset):
     return n_spikes
 
 
-@njit
-def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset,
-                    scratch, bits):
+@njit(error_model="numpy")
+def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset):
     """Back-propagate one RF step of one sequence, including its reset."""
     dt, theta, one, zero = consts[DT], consts[THETA], consts[ONE], consts[ZERO]
     omega, b = cell[0], cell[1]
-    n_hidden = zbar.shape[0]
-    for i in range(n_hidden):
-        scratch[0, i] = new[U, i] - theta
-    surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
-
-    for i in range(n_hidden):
+    params = surrogate_params(surrogate, consts)
+    for i in range(zbar.shape[0]):
         u, v = rf_after_reset(prev[U, i], prev[V, i], z_prev[i] != 0, reset, theta, one, zero)
         u_bar, v_bar = adj[U_BAR, i], adj[V_BAR, i]
         z_bar = zbar[i]
@@ -183,7 +174,7 @@ def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_g
                 v_bar = zero
 
         # Spike z_t = H(u~_t - theta).
-        u_bar = u_bar + z_bar * adj.dtype.type(scratch[1, i])
+        u_bar = u_bar + z_bar * surrogate_value(new[U, i] - theta, params)
 
         # Euler step: adjoints of b, omega, I_t and the previous post-reset u, v.
         decay = one + b[i] * dt
@@ -221,23 +212,19 @@ def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
     return n_spikes
 
 
-@njit
-def bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate, scratch, bits):
+@njit(error_model="numpy")
+def bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
     """Back-propagate one BHRF step of one sequence."""
     dt, two_dt, theta, gamma = consts[DT], consts[TWO_DT], consts[THETA], consts[GAMMA]
     one = consts[ONE]
     omega_sq, b_base = cell[0], cell[1]
-    n_hidden = zbar.shape[0]
-    for i in range(n_hidden):
-        scratch[0, i] = (new[U, i] - theta) - prev[Q, i]
-    surrogate_derivative_row(surrogate, scratch[0], scratch[1], scratch[2], bits)
-
-    for i in range(n_hidden):
+    params = surrogate_params(surrogate, consts)
+    for i in range(zbar.shape[0]):
         u, q = prev[U, i], prev[Q, i]
 
         # Spike, with q_t's adjoint added to z_t's.
         z_bar = zbar[i] + adj[Q_BAR, i]
-        s_bar = z_bar * adj.dtype.type(scratch[1, i])
+        s_bar = z_bar * surrogate_value((new[U, i] - theta) - q, params)
         u_bar = adj[U_BAR, i] + s_bar
         q_bar = adj[Q_BAR, i] * gamma - s_bar
 
