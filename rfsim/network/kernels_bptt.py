@@ -273,7 +273,7 @@ def _run_group(
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
             weight_grad_row(drive_bar[r], x[t, first + r], z_hist[k, lo:hi], spiked[k, r], n_spiked[k, r], acc_w_in_t,
-                            acc_w_rec_t, acc_bias_h, event_driven)
+                            acc_w_rec_t, acc_bias_h, has_bias_h, event_driven)
 
         # dL/dz_{t-1}: through W_rec into I_t and through W_o into the readout drive d_{t-1}.
         if k > 0:
