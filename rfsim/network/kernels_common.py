@@ -48,8 +48,8 @@ def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, even
         for i in range(n_hidden):
             out[i] += w_in_t[k, i] * xk
 
-    # Recurrent weights of the neurons that spiked at t - 1, four rows per pass over
-    # ``out`` (a quarter of the stores); the sums keep their order, so no bit changes.
+    # Recurrent weights of the neurons that spiked at t - 1, four rows per pass over ``out``.
+    # The sums keep their one-by-one order, so the bits equal those of the dense path.
     if event_driven:
         n_quads = n_spiked - n_spiked % 4
         for e in range(0, n_quads, 4):
