@@ -16,9 +16,16 @@ explicitly instead, because it is inlined into kernels compiled without
 
 Set the environment variable ``RFSIM_NUMBA_CACHE=0`` to disable the on-disk cache
 (for example on a read-only installation).
+
+Numba invalidates a cached kernel only when the source file of that kernel changes,
+not when a function it calls from another module does. So at import,
+``purge_stale_cache`` deletes every cached kernel of the package once any module
+that imports this one has changed since the cache was written.
 """
 
+import hashlib
 import os
+from pathlib import Path
 
 import numba
 
@@ -33,6 +40,60 @@ FASTMATH_FMA = FASTMATH | FMA
 
 CACHE = os.environ.get("RFSIM_NUMBA_CACHE", "1") != "0"
 """Whether compiled kernels are cached on disk next to their module."""
+
+
+STAMP_NAME = "numba_sources.stamp"
+"""File in the package's ``__pycache__`` that records the fingerprint of its kernel sources."""
+
+
+def _kernel_sources(package_dir):
+    """Return the package's Python files that import this module, in sorted order."""
+    return [path for path in sorted(Path(package_dir).rglob("*.py"))
+            if "_numba import" in path.read_text(encoding="utf-8", errors="replace")]
+
+
+def source_fingerprint(package_dir):
+    """Return a SHA-256 over the relative path, size and modification time of each kernel source."""
+    digest = hashlib.sha256()
+    for path in _kernel_sources(package_dir):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package_dir)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def purge_stale_cache(package_dir):
+    """Delete the cached kernels under ``package_dir`` if its kernel sources changed since the last call.
+
+    The fingerprint of the sources is kept in ``__pycache__/numba_sources.stamp``. Without
+    a stamp every cached kernel is deleted once, because its age is unknown.
+
+    Returns
+    -------
+    int
+        Number of ``*.nbi``/``*.nbc`` files deleted.
+    """
+    package_dir = Path(package_dir)
+    stamp = package_dir / "__pycache__" / STAMP_NAME
+    fingerprint = source_fingerprint(package_dir)
+    if stamp.is_file() and stamp.read_text(encoding="ascii").strip() == fingerprint:
+        return 0
+
+    deleted = 0
+    for pattern in ("*.nbi", "*.nbc"):
+        for path in package_dir.rglob(f"__pycache__/{pattern}"):
+            path.unlink(missing_ok=True)
+            deleted += 1
+    stamp.parent.mkdir(exist_ok=True)
+    stamp.write_text(fingerprint + "\n", encoding="ascii")
+    return deleted
+
+
+if CACHE:
+    try:
+        purge_stale_cache(Path(__file__).parent)
+    except OSError:
+        # A read-only installation keeps its sources and caches unchanged.
+        pass
 
 
 def _as_set(kwargs):

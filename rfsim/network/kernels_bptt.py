@@ -11,12 +11,6 @@ group accumulates its weight gradients into its own buffer. The engine sums thos
 buffers in group order afterwards, so the result does not depend on the number of
 threads or on which thread ran which group.
 
-NOTE: Numba's on-disk cache of ``run_window`` does not notice edits to the kernel
-modules it calls (``kernels_rf``, ``kernels_alif``, ``kernels_common``,
-``rfsim.surrogate``). After editing one of them, delete the ``*.nbi``/``*.nbc`` files
-under ``rfsim/__pycache__`` and ``rfsim/network/__pycache__``, or set
-``RFSIM_NUMBA_CACHE=0``. An installed release is unaffected.
-
 Within a group the hidden-layer arrays are "wide": the 4 sequences side by side, so
 the neuron kernels run over 4 h entries at once. Memory per worker: about
 (T_w + 1) x 4 x (n_slots x h x itemsize + 5 h + C x itemsize) bytes for the window's

@@ -1,0 +1,65 @@
+"""Invalidation of the on-disk Numba cache when a kernel module changes."""
+
+import os
+
+from rfsim._numba import STAMP_NAME, purge_stale_cache
+
+
+def _package(tmp_path):
+    package = tmp_path / "package"
+    (package / "sub" / "__pycache__").mkdir(parents=True)
+    (package / "__pycache__").mkdir()
+    (package / "kernels.py").write_text("from rfsim._numba import njit\n")
+    (package / "sub" / "driver.py").write_text("from rfsim._numba import njit_parallel\n")
+    (package / "cli.py").write_text("import click\n")
+    return package
+
+
+def _write_cache(package):
+    files = [package / "__pycache__" / "kernels.step-10.py311.nbi",
+             package / "__pycache__" / "kernels.step-10.py311.1.nbc",
+             package / "sub" / "__pycache__" / "driver.run-20.py311.nbi"]
+    for path in files:
+        path.write_bytes(b"cached")
+    return files
+
+
+def _touch(path, text):
+    path.write_text(text)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+
+
+def test_first_call_purges_and_stamps(tmp_path):
+    package = _package(tmp_path)
+    files = _write_cache(package)
+    assert purge_stale_cache(package) == 3
+    assert not any(path.exists() for path in files)
+    assert (package / "__pycache__" / STAMP_NAME).is_file()
+
+
+def test_unchanged_sources_keep_cache(tmp_path):
+    package = _package(tmp_path)
+    purge_stale_cache(package)
+    files = _write_cache(package)
+    assert purge_stale_cache(package) == 0
+    assert all(path.exists() for path in files)
+
+
+def test_edited_kernel_module_purges_all(tmp_path):
+    package = _package(tmp_path)
+    purge_stale_cache(package)
+    files = _write_cache(package)
+    _touch(package / "kernels.py", "from rfsim._numba import njit\n# edited\n")
+    assert purge_stale_cache(package) == 3
+    assert not any(path.exists() for path in files)
+    assert purge_stale_cache(package) == 0
+
+
+def test_edited_other_module_keeps_cache(tmp_path):
+    package = _package(tmp_path)
+    purge_stale_cache(package)
+    files = _write_cache(package)
+    _touch(package / "cli.py", "import click\n# edited\n")
+    assert purge_stale_cache(package) == 0
+    assert all(path.exists() for path in files)
