@@ -28,6 +28,8 @@ import os
 from pathlib import Path
 
 import numba
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 FASTMATH = frozenset({"reassoc", "nsz", "arcp", "afn"})
 """LLVM fast-math flags used by kernels that may reorder sums (no ``nnan``/``ninf``)."""
@@ -94,6 +96,23 @@ if CACHE:
     except OSError:
         # A read-only installation keeps its sources and caches unchanged.
         pass
+
+
+@intrinsic
+def fetch_add(typingctx, counter, index):
+    """Add 1 to the int64 ``counter[index]`` atomically and return its previous value.
+
+    Threads that take work items with it each get a different item, in any order.
+    """
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and counter.ndim == 1):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, signature.args[0], array, [args[1]])
+        return builder.atomic_rmw("add", pointer, context.get_constant(types.int64, 1), "seq_cst")
+
+    return types.int64(counter, types.intp), codegen
 
 
 def _as_set(kwargs):

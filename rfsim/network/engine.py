@@ -475,7 +475,7 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, results,
             buffers["acc_w_in_t"], buffers["acc_w_rec_t"], buffers["acc_bias_h"], buffers["acc_cell"],
             buffers["acc_w_out_t"], buffers["acc_bias_o"], buffers["acc_alpha_o"],
             grads["g_w_in_t"], grads["g_w_rec_t"], grads["g_bias_h"], grads["g_cell"], grads["g_w_out_t"],
-            grads["g_bias_o"], grads["g_alpha_o"],
+            grads["g_bias_o"], grads["g_alpha_o"], np.zeros(1, np.int64),
         )
         if backward:
             # Sum the groups in order: the result does not depend on the threads.

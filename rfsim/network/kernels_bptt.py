@@ -6,7 +6,8 @@ sweep that stores every step's state, spikes and readout, then a backward sweep 
 walks the same steps in reverse. The only coupling between the sequences of a group
 is the recurrent adjoint product, which handles the group's 4 rows at once.
 
-Worker w handles groups w, w + n_workers, ... with its own scratch buffers, and each
+Each worker takes the next group from a shared counter when it finishes one, so a
+worker on a slower core runs fewer groups. It uses its own scratch buffers, and each
 group accumulates its weight gradients into its own buffer. The engine sums those
 buffers in group order afterwards, so the result does not depend on the number of
 threads or on which thread ran which group.
@@ -21,7 +22,7 @@ per group, (m h + h^2 + 3 h + h C + 2 C) x itemsize bytes of gradient buffers.
 
 import numpy as np
 
-from rfsim._numba import njit, njit_parallel, prange
+from rfsim._numba import fetch_add, njit, njit_parallel, prange
 from rfsim.network.kernels_alif import alif_backward_row, alif_forward_row
 from rfsim.network.kernels_common import (
     ONE,
@@ -299,7 +300,7 @@ def run_window(
     outputs, losses, spikes, record, record_z, keep,
     hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, adj, d_bar, drive_bar, z_rec, out_bar,
     loss_bar, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
-    g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
+    g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o, next_group,
 ):
     """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
 
@@ -310,6 +311,7 @@ def run_window(
     recorded spikes then count the delivered ones. Otherwise ``keep`` is a dummy.
     Worker buffers (see ``allocate_worker_buffers``) have a leading axis of length
     n_workers and the gradient buffers one of length ``group_stop - group_start``.
+    ``next_group`` (1,) int64 must be 0: the workers count the groups they take on it.
     ``cell`` holds the per-neuron constants tiled 4 times, one copy per row of a group.
     ``outputs`` (n_groups, T, 4, C), ``losses`` (n_groups, T, 4) and the records are
     group-major, so that no two threads write to the same cache line; ``spikes``
@@ -318,7 +320,8 @@ def run_window(
     n_workers = hist.shape[0]
     n_groups = group_stop - group_start
     for worker in prange(n_workers):
-        for local in range(worker, n_groups, n_workers):
+        local = fetch_add(next_group, 0)
+        while local < n_groups:
             _run_group(
                 group_start + local, local, options, t_start, n_window, x, labels, soft, loss_scale,
                 w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
@@ -333,6 +336,7 @@ def run_window(
                 acc_w_out_t[worker], acc_bias_o[worker], acc_alpha_o[worker],
                 g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
             )
+            local = fetch_add(next_group, 0)
 
 
 def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out, dtype, backward):
