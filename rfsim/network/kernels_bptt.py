@@ -29,6 +29,7 @@ from rfsim.network.kernels_common import (
     THETA,
     ZERO,
     drive_row,
+    leaky_readout_row,
     loss_and_softmax_row,
     loss_grad_row,
     loss_row,
@@ -148,10 +149,10 @@ def _readout_adjoint_step(k, t_start, rows, first, n_steps, loss_offset, label_l
 @njit
 def _run_group(
     group, local, options, t_start, n_window, x, labels, soft, loss_scale,
-    w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+    w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, w_ext_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
-    hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, adj, d_bar, drive_bar, z_rec, out_bar,
+    hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar, drive_bar, z_rec, out_bar,
     loss_bar, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
@@ -186,6 +187,12 @@ def _run_group(
         for r in range(4):
             n_spiked[0, r] = spike_list(sent[0, r * n_hidden:(r + 1) * n_hidden], spiked[0, r])
 
+    # Drive of the first step; later steps get theirs with the readout of the step before.
+    for r in range(rows):
+        lo, hi = r * n_hidden, (r + 1) * n_hidden
+        drive_row(x[t_start, first + r], sent[0, lo:hi], spiked[0, r], n_spiked[0, r], w_in_t, w_rec_t, bias_h,
+                  has_bias_h, event_driven, drive[lo:hi])
+
     # Forward sweep. Without a backward sweep only two time slots alternate.
     last = 0
     n_spikes = 0
@@ -194,10 +201,6 @@ def _run_group(
         prev = k if backward else k & 1
         now = k + 1 if backward else (k + 1) & 1
         last = now
-        for r in range(rows):
-            lo, hi = r * n_hidden, (r + 1) * n_hidden
-            drive_row(x[t, first + r], sent[prev, lo:hi], spiked[prev, r], n_spiked[prev, r], w_in_t, w_rec_t, bias_h,
-                      has_bias_h, event_driven, drive[lo:hi])
         n_emitted = _cell_forward(model, reset, drive, hist[prev], z_hist[prev], hist[now], z_hist[now], cell, consts)
         if use_keep:
             for r in range(rows):
@@ -213,9 +216,21 @@ def _run_group(
                 n_spiked[now, r] = spike_list(sent[now, r * n_hidden:(r + 1) * n_hidden], spiked[now, r])
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
-            readout_forward_row(sent[now, lo:hi], spiked[now, r], n_spiked[now, r], w_out_t, bias_o, has_bias_o,
-                                alpha_o, one_minus_alpha_o, out_hist[prev, r], out_hist[now, r],
-                                d_hist[k if backward else 0, r], event_driven)
+            d_now = d_hist[k if backward else 0, r]
+            if k + 1 < n_window:
+                # One pass over the spikes of step t gives the drive of t + 1 and the readout drive of t.
+                drive_row(x[t + 1, first + r], sent[now, lo:hi], spiked[now, r], n_spiked[now, r], w_in_t, w_ext_t,
+                          bias_h, has_bias_h, event_driven, ext[r])
+                for i in range(n_hidden):
+                    drive[lo + i] = ext[r, i]
+                for c in range(d_now.shape[0]):
+                    d_now[c] = ext[r, n_hidden + c]
+                leaky_readout_row(d_now, bias_o, has_bias_o, alpha_o, one_minus_alpha_o, out_hist[prev, r],
+                                  out_hist[now, r])
+            else:
+                readout_forward_row(sent[now, lo:hi], spiked[now, r], n_spiked[now, r], w_out_t, bias_o, has_bias_o,
+                                    alpha_o, one_minus_alpha_o, out_hist[prev, r], out_hist[now, r], d_now,
+                                    event_driven)
             outputs[group, t, r] = out_hist[now, r]
             if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
                 b = first + r
@@ -295,10 +310,10 @@ def _run_group(
 @njit_parallel
 def run_window(
     group_start, group_stop, options, t_start, n_window, x, labels, soft, loss_scale,
-    w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+    w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, w_ext_t, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
-    hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, adj, d_bar, drive_bar, z_rec, out_bar,
+    hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar, drive_bar, z_rec, out_bar,
     loss_bar, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o, next_group,
 ):
@@ -324,12 +339,12 @@ def run_window(
         while local < n_groups:
             _run_group(
                 group_start + local, local, options, t_start, n_window, x, labels, soft, loss_scale,
-                w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+                w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, w_ext_t, bias_o, alpha_o, one_minus_alpha_o, consts,
                 init_state, init_z, init_out, final_state, final_z, final_out,
                 outputs, losses, spikes, record, record_z, keep,
                 hist[worker], z_hist[worker], z_sent[worker], spiked[worker], n_spiked[worker], out_hist[worker],
                 d_hist[worker], probs[worker],
-                drive[worker],
+                drive[worker], ext[worker],
                 adj[worker],
                 d_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
                 acc_w_in_t[worker], acc_w_rec_t[worker], acc_bias_h[worker], acc_cell[worker],
@@ -356,6 +371,7 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out,
         d_hist=np.empty((n_workers, n_window if backward else 1, 4, n_out), dtype),
         probs=np.empty((n_workers, n_window if backward else 1, 4, n_out), np.float64),
         drive=np.empty((n_workers, wide), dtype),
+        ext=np.empty((n_workers, 4, n_hidden + n_out), dtype),
         adj=np.empty((n_workers, N_ADJOINTS, wide), dtype),
         d_bar=np.empty((n_workers, 4, n_out), dtype),
         drive_bar=np.empty((n_workers, 4, n_hidden), dtype),
@@ -378,7 +394,7 @@ def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, back
     wide = 4 * n_hidden
     per_step = n_slots * wide * itemsize + wide + 4 * wide + 4 * 8 + 4 * n_out * itemsize
     d_steps = n_window if backward else 1
-    fixed = (N_ADJOINTS + 3) * wide * itemsize + 6 * 4 * n_out * itemsize + 2 * wide
+    fixed = (N_ADJOINTS + 4) * wide * itemsize + 7 * 4 * n_out * itemsize + 2 * wide
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
                     if backward else 0)
     return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + accumulators

@@ -35,9 +35,13 @@ def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, even
     """Write the hidden drive I_t = W_in x_t + W_rec z_{t-1} (+ b_h) of one sequence into ``out``.
 
     ``spiked[:n_spiked]`` lists the neurons with z_{t-1} = 1 in ascending order (see ``spike_list``).
+    With ``w_rec_t`` of shape (h, h + C), the transposed recurrent and readout weights side by
+    side, ``out`` has h + C entries and its last C receive the readout drive W_o z_{t-1}
+    (without b_o), summed in the order of ``readout_forward_row``.
     """
-    n_hidden = out.shape[0]
-    for i in range(n_hidden):
+    n_hidden = w_in_t.shape[1]
+    n_total = out.shape[0]
+    for i in range(n_total):
         out[i] = 0.0
 
     # Input weights, skipping zero inputs on the event-driven path.
@@ -54,16 +58,16 @@ def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, even
         n_quads = n_spiked - n_spiked % 4
         for e in range(0, n_quads, 4):
             w_0, w_1, w_2, w_3 = w_rec_t[spiked[e]], w_rec_t[spiked[e + 1]], w_rec_t[spiked[e + 2]], w_rec_t[spiked[e + 3]]
-            for i in range(n_hidden):
+            for i in range(n_total):
                 out[i] = (((out[i] + w_0[i]) + w_1[i]) + w_2[i]) + w_3[i]
         for e in range(n_quads, n_spiked):
             j = spiked[e]
-            for i in range(n_hidden):
+            for i in range(n_total):
                 out[i] += w_rec_t[j, i]
     else:
-        for j in range(n_hidden):
+        for j in range(z_prev.shape[0]):
             zj = out.dtype.type(z_prev[j])
-            for i in range(n_hidden):
+            for i in range(n_total):
                 out[i] += w_rec_t[j, i] * zj
 
     if has_bias:
@@ -104,6 +108,13 @@ def readout_forward_row(z, spiked, n_spiked, w_out_t, bias, has_bias, alpha, one
             zj = d.dtype.type(z[j])
             for c in range(n_out):
                 d[c] += w_out_t[j, c] * zj
+    leaky_readout_row(d, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new)
+
+
+@njit
+def leaky_readout_row(d, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new):
+    """Add b_o to the readout drive ``d`` (with ``has_bias``) and write o_t = o_{t-1} alpha_o + d_t (1 - alpha_o)."""
+    n_out = d.shape[0]
     if has_bias:
         for c in range(n_out):
             d[c] += bias[c]
