@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from rfsim._numba import STAMP_NAME, purge_stale_cache
 
 
@@ -46,20 +48,14 @@ def test_unchanged_sources_keep_cache(tmp_path):
     assert all(path.exists() for path in files)
 
 
-def test_edited_kernel_module_purges_all(tmp_path):
+@pytest.mark.parametrize(("name", "expected"), [("kernels.py", 3), ("cli.py", 0)])
+def test_edit_purges_only_for_kernel_modules(tmp_path, name, expected):
+    # kernels.py imports rfsim._numba, so its edit may change a cached kernel; cli.py does not.
     package = _package(tmp_path)
     purge_stale_cache(package)
     files = _write_cache(package)
-    _touch(package / "kernels.py", "from rfsim._numba import njit\n# edited\n")
-    assert purge_stale_cache(package) == 3
-    assert not any(path.exists() for path in files)
+    path = package / name
+    _touch(path, path.read_text() + "# edited\n")
+    assert purge_stale_cache(package) == expected
+    assert all(file.exists() == (expected == 0) for file in files)
     assert purge_stale_cache(package) == 0
-
-
-def test_edited_other_module_keeps_cache(tmp_path):
-    package = _package(tmp_path)
-    purge_stale_cache(package)
-    files = _write_cache(package)
-    _touch(package / "cli.py", "import click\n# edited\n")
-    assert purge_stale_cache(package) == 0
-    assert all(path.exists() for path in files)
