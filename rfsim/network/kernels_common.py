@@ -52,23 +52,8 @@ def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, even
         for i in range(n_hidden):
             out[i] += w_in_t[k, i] * xk
 
-    # Recurrent weights of the neurons that spiked at t - 1, four rows per pass over ``out``.
-    # The sums keep their one-by-one order, so the bits equal those of the dense path.
-    if event_driven:
-        n_quads = n_spiked - n_spiked % 4
-        for e in range(0, n_quads, 4):
-            w_0, w_1, w_2, w_3 = w_rec_t[spiked[e]], w_rec_t[spiked[e + 1]], w_rec_t[spiked[e + 2]], w_rec_t[spiked[e + 3]]
-            for i in range(n_total):
-                out[i] = (((out[i] + w_0[i]) + w_1[i]) + w_2[i]) + w_3[i]
-        for e in range(n_quads, n_spiked):
-            j = spiked[e]
-            for i in range(n_total):
-                out[i] += w_rec_t[j, i]
-    else:
-        for j in range(z_prev.shape[0]):
-            zj = out.dtype.type(z_prev[j])
-            for i in range(n_total):
-                out[i] += w_rec_t[j, i] * zj
+    # Recurrent weights of the neurons that spiked at t - 1.
+    add_spike_rows(z_prev, spiked, n_spiked, w_rec_t, event_driven, out)
 
     if has_bias:
         for i in range(n_hidden):
@@ -95,20 +80,36 @@ def readout_forward_row(z, spiked, n_spiked, w_out_t, bias, has_bias, alpha, one
 
     ``spiked[:n_spiked]`` lists the neurons with z_t = 1 in ascending order.
     """
-    n_out = d.shape[0]
-    for c in range(n_out):
+    for c in range(d.shape[0]):
         d[c] = 0.0
+    add_spike_rows(z, spiked, n_spiked, w_out_t, event_driven, d)
+    leaky_readout_row(d, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new)
+
+
+@njit
+def add_spike_rows(z, spiked, n_spiked, w_t, event_driven, out):
+    """Add the rows w_t[j] of the neurons j with z[j] = 1 to ``out``, in ascending j.
+
+    ``spiked[:n_spiked]`` lists those neurons (see ``spike_list``). The event-driven path adds
+    four rows per pass over ``out``, which cuts its stores to a quarter. Each entry still
+    receives its terms one by one in ascending j, so both paths give the same bits.
+    """
+    n_total = out.shape[0]
     if event_driven:
-        for e in range(n_spiked):
+        n_quads = n_spiked - n_spiked % 4
+        for e in range(0, n_quads, 4):
+            w_0, w_1, w_2, w_3 = w_t[spiked[e]], w_t[spiked[e + 1]], w_t[spiked[e + 2]], w_t[spiked[e + 3]]
+            for i in range(n_total):
+                out[i] = (((out[i] + w_0[i]) + w_1[i]) + w_2[i]) + w_3[i]
+        for e in range(n_quads, n_spiked):
             j = spiked[e]
-            for c in range(n_out):
-                d[c] += w_out_t[j, c]
+            for i in range(n_total):
+                out[i] += w_t[j, i]
     else:
         for j in range(z.shape[0]):
-            zj = d.dtype.type(z[j])
-            for c in range(n_out):
-                d[c] += w_out_t[j, c] * zj
-    leaky_readout_row(d, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new)
+            zj = out.dtype.type(z[j])
+            for i in range(n_total):
+                out[i] += w_t[j, i] * zj
 
 
 @njit
