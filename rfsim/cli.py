@@ -52,6 +52,19 @@ data_dir_option = click.option("--data-dir", type=click.Path(file_okay=False), d
 """The ``--data-dir`` option of every command that reads a dataset."""
 
 
+def task_option(help_text):
+    """Return the ``--task`` option of a command that reads a dataset: a task name, default None."""
+    from rfsim.training.presets import TASKS
+
+    return click.option("--task", type=click.Choice(list(TASKS)), default=None, help=help_text)
+
+
+def split_option(help_text="Dataset split."):
+    """Return the ``--split`` option of a command that reads a dataset: test (default), valid or train."""
+    return click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
+                        help=help_text)
+
+
 def fail_on_rfsim_error(function):
     """Turn an ``RFSimError`` raised by the library into a CLI error with exit status 1.
 

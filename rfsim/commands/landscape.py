@@ -2,7 +2,16 @@
 
 import click
 
-from rfsim.cli import check_output_paths, cli, data_dir_option, fail_on_rfsim_error, log_caught_warnings, show_progress
+from rfsim.cli import (
+    check_output_paths,
+    cli,
+    data_dir_option,
+    fail_on_rfsim_error,
+    log_caught_warnings,
+    show_progress,
+    split_option,
+    task_option,
+)
 from rfsim.errors import RFSimError
 
 
@@ -87,10 +96,8 @@ def _option_value(name, given, stored):
 @cli.command()
 @click.option("--checkpoint", "checkpoint_path", type=click.Path(dir_okay=False), required=True,
               help="Trained checkpoint .npz (its .json sidecar beside it): the centre of the grid.")
-@click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
-              help="Task to evaluate on (default: the checkpoint's task).")
-@click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
-              help="Dataset split.")
+@task_option("Task to evaluate on (default: the checkpoint's task).")
+@split_option()
 @data_dir_option
 @click.option("--grid", "grid_points", type=int, default=21, show_default=True,
               help="Points per axis, odd and at least 3 (GRID x GRID evaluations).")

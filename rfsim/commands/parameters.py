@@ -2,7 +2,7 @@
 
 import click
 
-from rfsim.cli import cli, data_dir_option, fail_on_rfsim_error
+from rfsim.cli import cli, data_dir_option, fail_on_rfsim_error, split_option, task_option
 
 
 def _summary_row(name, unit, values):
@@ -67,10 +67,8 @@ def _echo_spectrum(spectrum, scatter):
               help="Trained checkpoint .npz (its .json sidecar beside it) or a run folder (its best.npz).")
 @click.option("--init", "init_path", type=click.Path(dir_okay=False), default=None,
               help="Initial checkpoint to compare with (default: the init.npz beside the checkpoint, if present).")
-@click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
-              help="Task whose data is analysed (default: the checkpoint's task).")
-@click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
-              help="Dataset split for the spectrum, the sparsity measures and the raster.")
+@task_option("Task whose data is analysed (default: the checkpoint's task).")
+@split_option("Dataset split for the spectrum, the sparsity measures and the raster.")
 @data_dir_option
 @click.option("--peaks", "n_peaks", type=int, default=5, show_default=True,
               help="Largest number of dominant frequencies to report.")

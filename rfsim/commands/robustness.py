@@ -10,6 +10,8 @@ from rfsim.cli import (
     fail_on_rfsim_error,
     parse_number_list,
     show_progress,
+    split_option,
+    task_option,
 )
 from rfsim.errors import RFSimError
 
@@ -44,8 +46,7 @@ def _sweep_progress(show):
 @click.option("--repeats", type=int, default=5, show_default=True,
               help="Repetitions per level with independent draws (quantize is deterministic and uses 1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw.")
-@click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
-              help="Dataset split.")
+@split_option()
 @click.option("--subset", type=int, default=None,
               help="Evaluate only N sequences of the split: the first N, or a random draw with --subset-seed.")
 @click.option("--subset-seed", type=int, default=None, help="Draw the --subset sequences at random with this seed.")
@@ -56,8 +57,7 @@ def _sweep_progress(show):
               help="weight-noise: the level multiplies the std of each trained weight array, or is the noise std.")
 @click.option("--clip/--no-clip", "clip_inputs", default=False, show_default=True,
               help="input-noise: clip the noisy input to the range of the clean inputs ([0, 1] for spikes).")
-@click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
-              help="Task to evaluate on (default: the checkpoint's task).")
+@task_option("Task to evaluate on (default: the checkpoint's task).")
 @data_dir_option
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Write every repetition, the means and stds to this .csv or .npz file.")

@@ -2,7 +2,7 @@
 
 import click
 
-from rfsim.cli import cli, data_dir_option, fail_on_rfsim_error, logger
+from rfsim.cli import cli, data_dir_option, fail_on_rfsim_error, logger, split_option, task_option
 from rfsim.errors import RFSimError
 
 
@@ -37,10 +37,8 @@ def _check_spectral_options(n_steps, stride, n_vectors, sample, seed, refractory
 @cli.command()
 @click.option("--checkpoint", "checkpoint_paths", type=click.Path(dir_okay=False), multiple=True, required=True,
               help="Checkpoint .npz written by rfsim train; repeat to compare several (for example BRF, RF, ALIF).")
-@click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
-              help="Task whose sequence drives the networks (default: each checkpoint's own task).")
-@click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
-              help="Dataset split of the sequence.")
+@task_option("Task whose sequence drives the networks (default: each checkpoint's own task).")
+@split_option("Dataset split of the sequence.")
 @click.option("--sample", type=int, default=0, show_default=True, help="Index of the sequence in the split.")
 @click.option("--steps", "n_steps", type=int, default=None,
               help="Analyse only the first N time steps of the sequence (default: all).")

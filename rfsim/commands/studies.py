@@ -87,6 +87,21 @@ def _study_reporter(event, info):
                     run.test_accuracy, run.sop, run.best_epoch)
 
 
+def _check_study_inputs(check, items, option, seeds_text, table_path, plot_path):
+    """Check a study's items with ``check``, its output names, and return its parsed seeds.
+
+    An ``RFSimError`` from ``check`` becomes a usage error of ``option``.
+    """
+    try:
+        check(items)
+    except RFSimError as error:
+        raise click.BadParameter(str(error), param_hint=option) from error
+    seeds = parse_number_list(seeds_text, "--seeds", int)
+    check_suffix(table_path, (".csv", ".json", ".md"), "--table")
+    check_figure_suffix(plot_path)
+    return seeds
+
+
 def _finish_study(table, table_path, plot_path):
     for line in table.lines():
         click.echo(line)
@@ -115,13 +130,8 @@ def study_pruning(model, probabilities_text, task, seeds_text, out_dir, epochs, 
     from rfsim.analysis.studies import check_probabilities, pruning_study
 
     probabilities = parse_number_list(probabilities_text, "--probabilities")
-    try:
-        check_probabilities(probabilities)
-    except RFSimError as error:
-        raise click.BadParameter(str(error), param_hint="--probabilities") from error
-    seeds = parse_number_list(seeds_text, "--seeds", int)
-    check_suffix(table_path, (".csv", ".json", ".md"), "--table")
-    check_figure_suffix(plot_path)
+    seeds = _check_study_inputs(check_probabilities, probabilities, "--probabilities", seeds_text, table_path,
+                                plot_path)
 
     overrides = _study_overrides(epochs, n_hidden, batch_size, lr, limit_train, limit_eval, set_pairs, data_dir)
     table = pruning_study(task, model, probabilities, seeds, out_dir, overrides, config_file=config_file,
@@ -142,13 +152,7 @@ def study_ablation(variants_text, task, seeds_text, out_dir, epochs, n_hidden, b
     from rfsim.analysis.studies import ablation_study, check_variants
 
     variants = [item.strip() for item in variants_text.split(",") if item.strip()]
-    try:
-        check_variants(variants)
-    except RFSimError as error:
-        raise click.BadParameter(str(error), param_hint="--variants") from error
-    seeds = parse_number_list(seeds_text, "--seeds", int)
-    check_suffix(table_path, (".csv", ".json", ".md"), "--table")
-    check_figure_suffix(plot_path)
+    seeds = _check_study_inputs(check_variants, variants, "--variants", seeds_text, table_path, plot_path)
 
     overrides = _study_overrides(epochs, n_hidden, batch_size, lr, limit_train, limit_eval, set_pairs, data_dir)
     table = ablation_study(task, variants, seeds, out_dir, overrides, config_file=config_file,

@@ -2,7 +2,16 @@
 
 import click
 
-from rfsim.cli import cli, data_dir_option, fail_on_rfsim_error, logger, pair_option, show_progress
+from rfsim.cli import (
+    cli,
+    data_dir_option,
+    fail_on_rfsim_error,
+    logger,
+    pair_option,
+    show_progress,
+    split_option,
+    task_option,
+)
 
 
 class ProgressReporter:
@@ -34,8 +43,7 @@ class ProgressReporter:
 
 
 @cli.command()
-@click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
-              help="Task to train on (default: ecg, or the config file's task).")
+@task_option("Task to train on (default: ecg, or the config file's task).")
 @click.option("--model", type=click.Choice(["brf", "rf", "bhrf", "alif"]), default=None,
               help="Hidden neuron model (default: brf, or the config file's model).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
@@ -151,9 +159,8 @@ def _interrupted_message(trainer):
 @click.option("--checkpoint", "checkpoint_path", type=click.Path(), required=True,
               help="Checkpoint .npz written by rfsim train (its .json sidecar beside it), or a run folder "
                    "(its best.npz).")
-@click.option("--task", type=click.Choice(["ecg", "smnist", "psmnist", "shd", "synthetic"]), default=None,
-              help="Task to evaluate on (default: the checkpoint's task).")
-@click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", help="Dataset split.")
+@task_option("Task to evaluate on (default: the checkpoint's task).")
+@split_option()
 @data_dir_option
 @click.option("--predictions", "predictions_path", type=click.Path(dir_okay=False), default=None,
               help="Write the predicted class of every step or sequence to this .npz file.")
