@@ -12,6 +12,7 @@ from rfsim.training.checkpoint import (
     expected_shapes,
     load_checkpoint,
     save_checkpoint,
+    save_npz_or_raise,
     sidecar_path,
 )
 
@@ -142,3 +143,18 @@ def test_failed_write_keeps_previous_file(tmp_path):
 def test_save_rejects_other_suffix(tmp_path):
     with pytest.raises(RFSimError, match=".npz"):
         save_checkpoint(tmp_path / "x.pt", _brf_params(), _metadata())
+
+
+def test_save_npz_or_raise_writes_arrays(tmp_path):
+    path = tmp_path / "arrays.npz"
+    save_npz_or_raise(path, {"values": np.arange(3)}, "test arrays")
+    with np.load(path) as data:
+        np.testing.assert_array_equal(data["values"], [0, 1, 2])
+
+
+def test_save_npz_or_raise_names_failed_write(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be\n")
+    path = blocker / "arrays.npz"
+    with pytest.raises(RFSimError, match="failed to write test arrays .*not-a-folder"):
+        save_npz_or_raise(path, {"values": np.arange(3)}, "test arrays")

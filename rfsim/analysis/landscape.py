@@ -509,7 +509,7 @@ def save_directions(directions, path):
     Keys: ``first:NAME`` and ``second:NAME`` per parameter, ``plane``, ``vectors``,
     ``seed`` (-1 when unknown) and ``reference_digest``.
     """
-    from rfsim.training.checkpoint import atomic_save_npz
+    from rfsim.training.checkpoint import save_npz_or_raise
 
     path = Path(path)
     if path.suffix != ".npz":
@@ -520,10 +520,7 @@ def save_directions(directions, path):
     arrays["vectors"] = np.array(directions.vectors)
     arrays["seed"] = np.array(-1 if directions.seed is None else directions.seed, dtype=np.int64)
     arrays["reference_digest"] = np.array(directions.reference_digest)
-    try:
-        atomic_save_npz(path, arrays)
-    except OSError as error:
-        raise RFSimError(f"failed to write directions {str(path)!r}: {error}") from error
+    save_npz_or_raise(path, arrays, "directions")
 
 
 def load_directions(path, params=None):
@@ -1053,7 +1050,7 @@ def _settings(result):
 
 
 def _save_landscape_npz(result, path):
-    from rfsim.training.checkpoint import atomic_save_npz
+    from rfsim.training.checkpoint import save_npz_or_raise
 
     arrays = {name: np.array(value) for name, value in _settings(result).items()}
     if result.subset is not None:
@@ -1070,10 +1067,7 @@ def _save_landscape_npz(result, path):
         arrays["curve_seconds"] = np.array(result.curve.seconds)
         if result.curve_outside is not None:
             arrays["curve_outside"] = result.curve_outside
-    try:
-        atomic_save_npz(path, arrays)
-    except OSError as error:
-        raise RFSimError(f"failed to write landscape {str(path)!r}: {error}") from error
+    save_npz_or_raise(path, arrays, "landscape")
 
 
 def _save_landscape_csv(result, path):

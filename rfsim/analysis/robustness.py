@@ -668,7 +668,7 @@ def save_robustness(result, path):
 
 
 def _save_npz(result, path):
-    from rfsim.training.checkpoint import atomic_save_npz
+    from rfsim.training.checkpoint import save_npz_or_raise
 
     arrays = {name: np.array(value) for name, value in _settings(result).items()}
     arrays["levels"] = result.levels
@@ -681,10 +681,7 @@ def _save_npz(result, path):
     arrays["scale_values"] = np.array(list(result.scales.values()), dtype=np.float64)
     if result.subset is not None:
         arrays["subset_indices"] = np.asarray(result.subset, dtype=np.int64)
-    try:
-        atomic_save_npz(path, arrays)
-    except OSError as error:
-        raise RFSimError(f"failed to write robustness results {str(path)!r}: {error}") from error
+    save_npz_or_raise(path, arrays, "robustness results")
 
 
 def _save_csv(result, path):

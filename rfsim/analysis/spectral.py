@@ -1263,7 +1263,7 @@ def save_spectral_reports(reports, path, lags=DEFAULT_LAGS):
     path = os.fspath(path)
 
     if suffix == ".npz":
-        from rfsim.training.checkpoint import atomic_save_npz
+        from rfsim.training.checkpoint import save_npz_or_raise
 
         arrays = {"names": np.array([report.name for report in reports]),
                   "models": np.array([report.model for report in reports])}
@@ -1274,10 +1274,7 @@ def save_spectral_reports(reports, path, lags=DEFAULT_LAGS):
                     value = getattr(spectra, field.name)
                     if isinstance(value, np.ndarray):
                         arrays[f"{k}/{part}/{field.name}"] = value
-        try:
-            atomic_save_npz(path, arrays)
-        except OSError as error:
-            raise RFSimError(f"failed to write spectral arrays {path}: {error}") from error
+        save_npz_or_raise(path, arrays, "spectral arrays")
         return
 
     try:

@@ -126,6 +126,14 @@ def atomic_save_npz(path, arrays):
     _atomic_replace(path, lambda file: np.savez(file, **arrays))
 
 
+def save_npz_or_raise(path, arrays, what):
+    """Save ``arrays`` to ``path`` with ``atomic_save_npz``; a failed write raises ``RFSimError`` naming ``what``."""
+    try:
+        atomic_save_npz(path, arrays)
+    except OSError as error:
+        raise RFSimError(f"failed to write {what} {str(path)!r}: {error}") from error
+
+
 def _json_default(value):
     if isinstance(value, np.generic):
         return value.item()
