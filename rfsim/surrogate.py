@@ -119,12 +119,14 @@ def _int64_as_float64(typingctx, value):
 
 
 @intrinsic
-def _int32_as_float32(typingctx, value):
-    """Reinterpret the bits of an int32 as a float32."""
+def _pow2_float32(typingctx, n):
+    """Return 2^n for a float32 ``n`` equal to an integer in [-126, 127], built from its bits in 32-bit integers."""
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.FloatType())
+        int32 = ir.IntType(32)
+        exponent = builder.add(builder.fptosi(args[0], int32), ir.Constant(int32, 127))
+        return builder.bitcast(builder.shl(exponent, ir.Constant(int32, 23)), ir.FloatType())
 
-    return types.float32(types.int32), codegen
+    return types.float32(types.float32), codegen
 
 
 @intrinsic
@@ -197,8 +199,7 @@ def exp_float32(x):
     value = _horner(r, _F32_TAYLOR)
     value = np.float32(0.0) if flushed else value
 
-    # Numba widens int32 arithmetic to int64; the exponent bits fit in an int32.
-    return value * _int32_as_float32(np.int32((np.int64(n) + 127) << 23))
+    return value * _pow2_float32(n)
 
 
 @njit
