@@ -129,8 +129,11 @@ def _loss_active(t, n_steps, loss_offset, label_last, with_loss):
 @njit
 def _readout_adjoint_step(k, t_start, rows, first, n_steps, loss_offset, label_last, with_loss, labels, soft, use_soft,
                           loss_scale, probs, out_hist, d_hist, z_hist, spiked, n_spiked, alpha_o, one_minus_alpha_o,
-                          acc_w_out_t, acc_bias_o, acc_alpha_o, out_bar, loss_bar, d_bar, event_driven):
-    """Back-propagate the loss and the LI readout of step k of the window for every row; dL/dd_k goes to ``d_bar``."""
+                          acc_w_out_t, acc_bias_o, acc_alpha_o, out_bar, loss_bar, d_bar, with_weights, event_driven):
+    """Back-propagate the loss and the LI readout of step k of the window for every row; dL/dd_k goes to ``d_bar``.
+
+    ``with_weights`` adds the readout weights' gradient to ``acc_w_out_t`` here; otherwise the caller does.
+    """
     t = t_start + k
     active = _loss_active(t, n_steps, loss_offset, label_last, with_loss)
     n_hidden = z_hist.shape[1] // 4
@@ -143,7 +146,8 @@ def _readout_adjoint_step(k, t_start, rows, first, n_steps, loss_offset, label_l
             loss_bar[:] = 0.0
         z = z_hist[k + 1, r * n_hidden:(r + 1) * n_hidden]
         readout_adjoint_row(out_bar[r], loss_bar, out_hist[k, r], d_hist[k, r], z, spiked[k + 1, r], n_spiked[k + 1, r],
-                            alpha_o, one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, d_bar[r], event_driven)
+                            alpha_o, one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, d_bar[r], with_weights,
+                            event_driven)
 
 
 @njit
@@ -153,7 +157,7 @@ def _run_group(
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
     hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar, drive_bar, z_rec, out_bar,
-    loss_bar, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
+    loss_bar, acc_w_in_t, acc_w_ext_t, acc_bias_h, acc_cell, bar_ext, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     model, reset, surrogate = options[0], options[1], options[2]
@@ -258,10 +262,10 @@ def _run_group(
     drive_bar[:] = 0.0
     d_bar[:] = 0.0
     acc_w_in_t[:] = 0.0
-    acc_w_rec_t[:] = 0.0
+    acc_w_ext_t[:] = 0.0
     acc_bias_h[:] = 0.0
     acc_cell[:] = 0.0
-    acc_w_out_t[:] = 0.0
+    acc_w_out_t = acc_w_ext_t[:, n_hidden:]
     acc_bias_o[:] = 0.0
     acc_alpha_o[:] = 0.0
     drive_bar_wide = drive_bar.reshape(4 * n_hidden)
@@ -272,32 +276,41 @@ def _run_group(
     _readout_adjoint_step(n_window - 1, t_start, rows, first, n_steps, loss_offset, label_last, with_loss, labels,
                           soft, use_soft, loss_scale, probs, out_hist, d_hist, z_hist, spiked, n_spiked, alpha_o,
                           one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, out_bar, loss_bar, d_bar,
-                          event_driven)
+                          True, event_driven)
     recurrent_adjoint(drive_bar, w_rec, d_bar, w_out, z_rec)
     for k in range(n_window - 1, -1, -1):
         t = t_start + k
 
-        # Neuron step of all rows from dL/dz_t, then the weights of the drive I_t = W [x_t; z_{t-1}] + b_h.
+        # Neuron step of all rows from dL/dz_t, then the readout of step t - 1 up to dL/dd_{t-1}.
         _cell_backward(model, reset, z_bar_wide, hist[k], z_hist[k], hist[k + 1], z_hist[k + 1], adj, drive_bar_wide,
                        cell, acc_cell, consts, surrogate)
-        for r in range(rows):
-            lo, hi = r * n_hidden, (r + 1) * n_hidden
-            weight_grad_row(drive_bar[r], x[t, first + r], z_hist[k, lo:hi], spiked[k, r], n_spiked[k, r], acc_w_in_t,
-                            acc_w_rec_t, acc_bias_h, has_bias_h, event_driven)
-
-        # dL/dz_{t-1}: through W_rec into I_t and through W_o into the readout drive d_{t-1}.
         if k > 0:
             _readout_adjoint_step(k - 1, t_start, rows, first, n_steps, loss_offset, label_last, with_loss, labels,
                                   soft, use_soft, loss_scale, probs, out_hist, d_hist, z_hist, spiked, n_spiked,
                                   alpha_o, one_minus_alpha_o, acc_w_out_t, acc_bias_o, acc_alpha_o, out_bar, loss_bar,
-                                  d_bar, event_driven)
+                                  d_bar, False, event_driven)
+
+        # Weights of I_t = W [x_t; z_{t-1}] + b_h and of d_{t-1} = W_o z_{t-1} + b_o, in one pass
+        # over the spikes z_{t-1} with the row [dL/dI_t, dL/dd_{t-1}].
+        n_total = n_hidden + d_bar.shape[1] if k > 0 else n_hidden
+        for r in range(rows):
+            lo, hi = r * n_hidden, (r + 1) * n_hidden
+            for i in range(n_hidden):
+                bar_ext[r, i] = drive_bar[r, i]
+            for c in range(n_total - n_hidden):
+                bar_ext[r, n_hidden + c] = d_bar[r, c]
+            weight_grad_row(bar_ext[r, :n_total], x[t, first + r], z_hist[k, lo:hi], spiked[k, r], n_spiked[k, r],
+                            acc_w_in_t, acc_w_ext_t, acc_bias_h, has_bias_h, event_driven)
+
+        # dL/dz_{t-1}: through W_rec into I_t and through W_o into the readout drive d_{t-1}.
+        if k > 0:
             recurrent_adjoint(drive_bar, w_rec, d_bar, w_out, z_rec)
 
     # Hand the worker's sums to this group's buffers, rows in order.
     g_w_in_t[local] = acc_w_in_t
-    g_w_rec_t[local] = acc_w_rec_t
+    g_w_rec_t[local] = acc_w_ext_t[:, :n_hidden]
     g_bias_h[local] = acc_bias_h
-    g_w_out_t[local] = acc_w_out_t
+    g_w_out_t[local] = acc_w_ext_t[:, n_hidden:]
     g_bias_o[local] = acc_bias_o
     g_alpha_o[local] = acc_alpha_o
     g_cell[local] = 0.0
@@ -314,7 +327,7 @@ def run_window(
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
     hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar, drive_bar, z_rec, out_bar,
-    loss_bar, acc_w_in_t, acc_w_rec_t, acc_bias_h, acc_cell, acc_w_out_t, acc_bias_o, acc_alpha_o,
+    loss_bar, acc_w_in_t, acc_w_ext_t, acc_bias_h, acc_cell, bar_ext, acc_bias_o, acc_alpha_o,
     g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o, next_group,
 ):
     """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
@@ -347,8 +360,8 @@ def run_window(
                 drive[worker], ext[worker],
                 adj[worker],
                 d_bar[worker], drive_bar[worker], z_rec[worker], out_bar[worker], loss_bar[worker],
-                acc_w_in_t[worker], acc_w_rec_t[worker], acc_bias_h[worker], acc_cell[worker],
-                acc_w_out_t[worker], acc_bias_o[worker], acc_alpha_o[worker],
+                acc_w_in_t[worker], acc_w_ext_t[worker], acc_bias_h[worker], acc_cell[worker],
+                bar_ext[worker], acc_bias_o[worker], acc_alpha_o[worker],
                 g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
             )
             local = fetch_add(next_group, 0)
@@ -379,10 +392,10 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out,
         out_bar=np.empty((n_workers, 4, n_out), dtype),
         loss_bar=np.empty((n_workers, n_out), dtype),
         acc_w_in_t=np.empty((n_workers, n_in, n_hidden), dtype),
-        acc_w_rec_t=np.empty((n_workers, n_hidden, n_hidden), dtype),
+        acc_w_ext_t=np.empty((n_workers, n_hidden, n_hidden + n_out), dtype),
         acc_bias_h=np.empty((n_workers, n_hidden), dtype),
         acc_cell=np.empty((n_workers, N_CELL_GRAD, wide), dtype),
-        acc_w_out_t=np.empty((n_workers, n_hidden, n_out), dtype),
+        bar_ext=np.empty((n_workers, 4, n_hidden + n_out), dtype),
         acc_bias_o=np.empty((n_workers, n_out), dtype),
         acc_alpha_o=np.empty((n_workers, n_out), dtype),
     )
@@ -394,7 +407,7 @@ def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, back
     wide = 4 * n_hidden
     per_step = n_slots * wide * itemsize + wide + 4 * wide + 4 * 8 + 4 * n_out * itemsize
     d_steps = n_window if backward else 1
-    fixed = (N_ADJOINTS + 4) * wide * itemsize + 7 * 4 * n_out * itemsize + 2 * wide
+    fixed = (N_ADJOINTS + 5) * wide * itemsize + 8 * 4 * n_out * itemsize + 2 * wide
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
                     if backward else 0)
     return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + accumulators

@@ -126,12 +126,14 @@ def leaky_readout_row(d, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new):
 
 @njit
 def readout_adjoint_row(out_bar, loss_bar, o_prev, d, z, spiked, n_spiked, alpha, one_minus_alpha, g_w_out_t, g_bias,
-                        g_alpha, d_bar, event_driven):
+                        g_alpha, d_bar, with_weights, event_driven):
     """Back-propagate the LI readout of one sequence at one step, up to its drive d_t.
 
     ``out_bar`` holds alpha_o times the adjoint of o_{t+1} and becomes that of o_t
     times alpha_o; ``loss_bar`` is dL/do_t of this step's loss. Writes dL/dd_t into
     ``d_bar``; its path to the spikes, W_o^T dL/dd_t, is added by ``recurrent_adjoint``.
+    Without ``with_weights`` the caller accumulates the readout weights' gradient
+    (``weight_grad_row`` with an extended row).
     """
     n_out = d.shape[0]
     for c in range(n_out):
@@ -142,6 +144,8 @@ def readout_adjoint_row(out_bar, loss_bar, o_prev, d, z, spiked, n_spiked, alpha
         out_bar[c] = o_bar * alpha[c]
 
     # Readout weights of the neurons that spiked at t.
+    if not with_weights:
+        return
     if event_driven:
         for e in range(n_spiked):
             j = spiked[e]
@@ -158,9 +162,13 @@ def readout_adjoint_row(out_bar, loss_bar, o_prev, d, z, spiked, n_spiked, alpha
 def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t, g_bias, has_bias, event_driven):
     """Accumulate the gradients of W_in, W_rec and (with ``has_bias``) b_h from dL/dI_t of one sequence.
 
-    ``spiked[:n_spiked]`` lists the neurons with z_{t-1} = 1 in ascending order.
+    ``spiked[:n_spiked]`` lists the neurons with z_{t-1} = 1 in ascending order. A
+    ``drive_bar`` of h + C entries, [dL/dI_t, dL/dd_{t-1}], with ``g_w_rec_t`` of shape
+    (h, h + C) also accumulates the transposed readout weights' gradient, because the
+    spikes z_{t-1} feed both I_t and d_{t-1}.
     """
-    n_hidden = drive_bar.shape[0]
+    n_hidden = g_w_in_t.shape[1]
+    n_total = drive_bar.shape[0]
     for k in range(x.shape[0]):
         xk = x[k]
         if event_driven and xk == 0:
@@ -172,12 +180,12 @@ def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t,
     if event_driven:
         for e in range(n_spiked):
             j = spiked[e]
-            for i in range(n_hidden):
+            for i in range(n_total):
                 g_w_rec_t[j, i] += drive_bar[i]
     else:
-        for j in range(n_hidden):
+        for j in range(z_prev.shape[0]):
             zj = drive_bar.dtype.type(z_prev[j])
-            for i in range(n_hidden):
+            for i in range(n_total):
                 g_w_rec_t[j, i] += drive_bar[i] * zj
 
     if has_bias:
