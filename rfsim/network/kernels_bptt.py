@@ -291,7 +291,8 @@ def _run_group(
                                   d_bar, False, event_driven)
 
         # Weights of I_t = W [x_t; z_{t-1}] + b_h and of d_{t-1} = W_o z_{t-1} + b_o, in one pass
-        # over the spikes z_{t-1} with the row [dL/dI_t, dL/dd_{t-1}].
+        # over the spikes z_{t-1} with the row [dL/dI_t, dL/dd_{t-1}]. The first step of the
+        # window has no d_{t-1} in it, so its row is dL/dI_t alone.
         n_total = n_hidden + d_bar.shape[1] if k > 0 else n_hidden
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
