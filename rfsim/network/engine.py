@@ -123,13 +123,11 @@ class _Prepared:
     """Parameters in the kernels' layouts and dtype, derived from the raw parameters."""
 
     w_in_t: np.ndarray
-    w_rec_t: np.ndarray
     w_rec: np.ndarray
     bias_h: np.ndarray
     cell: np.ndarray  # per-neuron constants, tiled once per row of a group (n_cell, 4 h)
     w_out: np.ndarray
-    w_out_t: np.ndarray
-    w_ext_t: np.ndarray  # [w_rec_t | w_out_t] (h, h + C): the drive and readout sums share one pass
+    w_ext_t: np.ndarray  # [W_rec^T | W_o^T] (h, h + C): the drive and readout sums share one pass
     bias_o: np.ndarray
     alpha_o: np.ndarray
     one_minus_alpha_o: np.ndarray
@@ -308,17 +306,13 @@ def _prepare(config, raw, mask):
     bias_h = raw.get("hidden.linear.bias", np.zeros(config.n_hidden, dtype))
     bias_o = raw.get("out.linear.bias", np.zeros(config.n_out, dtype))
     alpha_o = np.exp(-1.0 / np.abs(raw["out.tau_mem"]))
-    w_rec_t = np.ascontiguousarray(weight[:, n_in:].T)
-    w_out_t = np.ascontiguousarray(raw["out.linear.weight"].T)
     return _Prepared(
         w_in_t=np.ascontiguousarray(weight[:, :n_in].T),
-        w_rec_t=w_rec_t,
         w_rec=np.ascontiguousarray(weight[:, n_in:]),
         bias_h=np.ascontiguousarray(bias_h),
         cell=np.ascontiguousarray(np.tile(_cell_constants(config, raw), (1, kb.GROUP_SIZE))),
         w_out=np.ascontiguousarray(raw["out.linear.weight"]),
-        w_out_t=w_out_t,
-        w_ext_t=np.ascontiguousarray(np.concatenate([w_rec_t, w_out_t], axis=1)),
+        w_ext_t=np.ascontiguousarray(np.concatenate([weight[:, n_in:].T, raw["out.linear.weight"].T], axis=1)),
         bias_o=np.ascontiguousarray(bias_o),
         alpha_o=np.ascontiguousarray(alpha_o),
         one_minus_alpha_o=np.ascontiguousarray(1.0 - alpha_o),
@@ -384,7 +378,7 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     padded = n_groups * kb.GROUP_SIZE
     total += n_steps * (padded + batch) * (n_out * itemsize + 8)
     total += 2 * batch * (kb.N_SLOTS[model] * n_hidden * itemsize + n_hidden + n_out * itemsize)
-    total += 4 * (n_hidden * (n_in + n_hidden) + n_hidden * n_out) * itemsize
+    total += 3 * (n_hidden * (n_in + n_hidden) + n_hidden * n_out) * itemsize
     total += n_steps * batch * n_in * itemsize
     if record:
         total += n_steps * (padded + batch) * n_hidden * itemsize * (len(kb.STATE_NAMES[model]) + 1)
@@ -466,8 +460,7 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, results,
         )
         kb.run_window(
             group_start, group_stop, options, t_start, n_window, x, encoded.labels, encoded.soft, 1.0 / batch,
-            prepared.w_in_t, prepared.w_rec_t, prepared.w_rec, prepared.bias_h, prepared.cell, prepared.w_out,
-            prepared.w_out_t, prepared.w_ext_t,
+            prepared.w_in_t, prepared.w_ext_t, prepared.w_rec, prepared.bias_h, prepared.cell, prepared.w_out,
             prepared.bias_o, prepared.alpha_o, prepared.one_minus_alpha_o, prepared.consts,
             state.hidden, state.z, state.out, final.hidden, final.z, final.out,
             results.outputs, results.losses, results.spikes, results.record, results.record_z, keep,

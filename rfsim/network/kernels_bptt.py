@@ -34,7 +34,6 @@ from rfsim.network.kernels_common import (
     loss_grad_row,
     loss_row,
     readout_adjoint_row,
-    readout_forward_row,
     recurrent_adjoint,
     spike_list,
     weight_grad_row,
@@ -151,9 +150,17 @@ def _readout_adjoint_step(k, t_start, rows, first, n_steps, loss_offset, label_l
 
 
 @njit
+def _spike_pass(x, z, spiked, n_spiked, w_in_t, w_ext_t, bias_h, has_bias_h, event_driven, ext, drive):
+    """Write [W_in x + W_rec z (+ b_h), W_o z] of one sequence into ``ext`` and its first h entries into ``drive``."""
+    drive_row(x, z, spiked, n_spiked, w_in_t, w_ext_t, bias_h, has_bias_h, event_driven, ext)
+    for i in range(drive.shape[0]):
+        drive[i] = ext[i]
+
+
+@njit
 def _run_group(
     group, local, options, t_start, n_window, x, labels, soft, loss_scale,
-    w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, w_ext_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+    w_in_t, w_ext_t, w_rec, bias_h, cell, w_out, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
     hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar, drive_bar, z_rec, out_bar,
@@ -165,7 +172,7 @@ def _run_group(
     label_last, use_soft, has_bias_h, has_bias_o = options[6] != 0, options[7] != 0, options[8] != 0, options[9] != 0
     n_steps, loss_offset, with_loss, use_keep = options[10], options[11], options[12] != 0, options[13] != 0
     batch = x.shape[1]
-    n_hidden = w_rec_t.shape[0]
+    n_hidden = w_rec.shape[0]
     first = group * 4
     rows = min(4, batch - first)
 
@@ -191,11 +198,11 @@ def _run_group(
         for r in range(4):
             n_spiked[0, r] = spike_list(sent[0, r * n_hidden:(r + 1) * n_hidden], spiked[0, r])
 
-    # Drive of the first step; later steps get theirs with the readout of the step before.
+    # Drive of the first step; later steps get theirs with the readout drive of the step before.
     for r in range(rows):
         lo, hi = r * n_hidden, (r + 1) * n_hidden
-        drive_row(x[t_start, first + r], sent[0, lo:hi], spiked[0, r], n_spiked[0, r], w_in_t, w_rec_t, bias_h,
-                  has_bias_h, event_driven, drive[lo:hi])
+        _spike_pass(x[t_start, first + r], sent[0, lo:hi], spiked[0, r], n_spiked[0, r], w_in_t, w_ext_t, bias_h,
+                    has_bias_h, event_driven, ext[r], drive[lo:hi])
 
     # Forward sweep. Without a backward sweep only two time slots alternate.
     last = 0
@@ -220,21 +227,16 @@ def _run_group(
                 n_spiked[now, r] = spike_list(sent[now, r * n_hidden:(r + 1) * n_hidden], spiked[now, r])
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
+            # One pass over the spikes of step t gives the drive of t + 1 and the readout drive of t. The
+            # window's last step has no next drive, so it reads no input (an empty row).
+            x_next = x[t + 1, first + r] if k + 1 < n_window else x[t, first + r, :0]
+            _spike_pass(x_next, sent[now, lo:hi], spiked[now, r], n_spiked[now, r], w_in_t, w_ext_t, bias_h,
+                        has_bias_h, event_driven, ext[r], drive[lo:hi])
             d_now = d_hist[k if backward else 0, r]
-            if k + 1 < n_window:
-                # One pass over the spikes of step t gives the drive of t + 1 and the readout drive of t.
-                drive_row(x[t + 1, first + r], sent[now, lo:hi], spiked[now, r], n_spiked[now, r], w_in_t, w_ext_t,
-                          bias_h, has_bias_h, event_driven, ext[r])
-                for i in range(n_hidden):
-                    drive[lo + i] = ext[r, i]
-                for c in range(d_now.shape[0]):
-                    d_now[c] = ext[r, n_hidden + c]
-                leaky_readout_row(d_now, bias_o, has_bias_o, alpha_o, one_minus_alpha_o, out_hist[prev, r],
-                                  out_hist[now, r])
-            else:
-                readout_forward_row(sent[now, lo:hi], spiked[now, r], n_spiked[now, r], w_out_t, bias_o, has_bias_o,
-                                    alpha_o, one_minus_alpha_o, out_hist[prev, r], out_hist[now, r], d_now,
-                                    event_driven)
+            for c in range(d_now.shape[0]):
+                d_now[c] = ext[r, n_hidden + c]
+            leaky_readout_row(d_now, bias_o, has_bias_o, alpha_o, one_minus_alpha_o, out_hist[prev, r],
+                              out_hist[now, r])
             outputs[group, t, r] = out_hist[now, r]
             if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
                 b = first + r
@@ -324,7 +326,7 @@ def _run_group(
 @njit_parallel
 def run_window(
     group_start, group_stop, options, t_start, n_window, x, labels, soft, loss_scale,
-    w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, w_ext_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+    w_in_t, w_ext_t, w_rec, bias_h, cell, w_out, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
     hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar, drive_bar, z_rec, out_bar,
@@ -353,7 +355,7 @@ def run_window(
         while local < n_groups:
             _run_group(
                 group_start + local, local, options, t_start, n_window, x, labels, soft, loss_scale,
-                w_in_t, w_rec_t, w_rec, bias_h, cell, w_out, w_out_t, w_ext_t, bias_o, alpha_o, one_minus_alpha_o, consts,
+                w_in_t, w_ext_t, w_rec, bias_h, cell, w_out, bias_o, alpha_o, one_minus_alpha_o, consts,
                 init_state, init_z, init_out, final_state, final_z, final_out,
                 outputs, losses, spikes, record, record_z, keep,
                 hist[worker], z_hist[worker], z_sent[worker], spiked[worker], n_spiked[worker], out_hist[worker],

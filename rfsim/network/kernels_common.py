@@ -7,8 +7,9 @@ Per sequence and step::
     o_t = o_{t-1} alpha_o + d_t (1 - alpha_o)              LI readout (unit time step)
     l_t = -sum_c y_c log softmax(o_t)_c                    loss of one sequence and step
 
-The weights are stored transposed (``w_in_t`` (m, h), ``w_rec_t`` (h, h), ``w_out_t``
-(h, C)), so the row of presynaptic unit j is contiguous. With ``event_driven`` the
+The weights are stored transposed (``w_in_t`` (m, h), and ``w_rec_t`` (h, h) or the
+recurrent and readout weights side by side (h, h + C)), so the row of presynaptic unit
+j is contiguous. With ``event_driven`` the
 drive and the weight gradients add only the rows of nonzero inputs and of neurons
 that spiked; the dense path multiplies every row by its 0/1 spike instead. Both
 visit the rows in the same order, so for finite weights they return the same bits.
@@ -37,7 +38,7 @@ def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, even
     ``spiked[:n_spiked]`` lists the neurons with z_{t-1} = 1 in ascending order (see ``spike_list``).
     With ``w_rec_t`` of shape (h, h + C), the transposed recurrent and readout weights side by
     side, ``out`` has h + C entries and its last C receive the readout drive W_o z_{t-1}
-    (without b_o), summed in the order of ``readout_forward_row``.
+    (without b_o).
     """
     n_hidden = w_in_t.shape[1]
     n_total = out.shape[0]
@@ -71,19 +72,6 @@ def spike_list(z, spiked):
         spiked[n] = i
         n += z[i] != 0
     return n
-
-
-@njit
-def readout_forward_row(z, spiked, n_spiked, w_out_t, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new, d,
-                        event_driven):
-    """Advance the LI readout of one sequence: write d_t into ``d`` and o_t into ``o_new``.
-
-    ``spiked[:n_spiked]`` lists the neurons with z_t = 1 in ascending order.
-    """
-    for c in range(d.shape[0]):
-        d[c] = 0.0
-    add_spike_rows(z, spiked, n_spiked, w_out_t, event_driven, d)
-    leaky_readout_row(d, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new)
 
 
 @njit
