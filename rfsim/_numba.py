@@ -77,7 +77,7 @@ def purge_stale_cache(package_dir):
     package_dir = Path(package_dir)
     stamp = package_dir / "__pycache__" / STAMP_NAME
     fingerprint = source_fingerprint(package_dir)
-    if stamp.is_file() and stamp.read_text(encoding="ascii").strip() == fingerprint:
+    if stamp.is_file() and stamp.read_text(encoding="ascii", errors="replace").strip() == fingerprint:
         return 0
 
     deleted = 0

@@ -59,3 +59,13 @@ def test_edit_purges_only_for_kernel_modules(tmp_path, name, expected):
     assert purge_stale_cache(package) == expected
     assert all(file.exists() == (expected == 0) for file in files)
     assert purge_stale_cache(package) == 0
+
+
+def test_damaged_stamp_purges_and_rewrites(tmp_path):
+    package = _package(tmp_path)
+    purge_stale_cache(package)
+    files = _write_cache(package)
+    (package / "__pycache__" / STAMP_NAME).write_bytes(b"\xff\xfe not a fingerprint")
+    assert purge_stale_cache(package) == 3
+    assert not any(path.exists() for path in files)
+    assert purge_stale_cache(package) == 0
