@@ -149,6 +149,19 @@ def test_gradient_wider_network():
     assert_engine_matches_reference(config, params, x, targets)
 
 
+@pytest.mark.parametrize("dtype_name", ["float32", "float64"])
+@pytest.mark.parametrize("n_hidden,n_out", [(6, 10), (7, 9), (22, 10)])
+def test_gradient_row_widths_around_cache_lines(n_hidden, n_out, dtype_name):
+    # The engine pads the h + C columns of its [W_rec^T | W_o^T] rows to whole 64-byte
+    # lines: 16 fills exactly one float32 line, 32 two, and 16 two float64 lines.
+    config = make_config("brf", n_hidden=n_hidden, n_out=n_out, loss="sequence", loss_offset=3, dtype=dtype_name)
+    params, x, targets, _ = make_network(dataclasses.replace(config, dtype="float64"), seed=31 + n_hidden)
+    if dtype_name == "float64":
+        assert_engine_matches_reference(config, params, x, targets)
+    else:
+        assert_float32_engine_near_reference(config, params, x, targets)
+
+
 def test_gradient_with_negative_raw_parameters():
     # Published checkpoints hold negative raw omega and b_offset; abs() must flip their gradient.
     config = make_config("brf")
@@ -214,6 +227,11 @@ def test_float32_engine_near_float64_reference(variant):
     # relative to the largest entry), and the bounds are about 10 times those.
     config = make_config(*variant, dtype="float32", hidden_bias=True, output_bias=True)
     params, x, targets, _ = make_network(dataclasses.replace(config, dtype="float64"), seed=27)
+    assert_float32_engine_near_reference(config, params, x, targets)
+
+
+def assert_float32_engine_near_reference(config, params, x, targets):
+    """Compare a float32 engine run with the float64 reference at the bounds above."""
     expected_loss, expected_grads = reference.reference_value_and_grad(config, params, x, targets)
     expected = reference.reference_forward(config, params, x)
 

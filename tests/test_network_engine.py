@@ -276,6 +276,46 @@ def test_memory_estimate_scales():
     assert estimate_memory_bytes(config, 784, 256, record=True) > 784 * 256 * 256 * 8 * 3
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8, np.int32])
+@pytest.mark.parametrize("shape", [(1,), (3, 5), (256, 272), (2, 7, 13)])
+def test_aligned_arrays_start_a_cache_line(shape, dtype):
+    from rfsim.network import kernels_bptt as kb
+
+    out = kb.aligned_empty(shape, dtype)
+    assert out.shape == shape and out.dtype == dtype and out.flags.c_contiguous
+    assert out.ctypes.data % kb.LINE_BYTES == 0
+    values = np.arange(np.prod(shape)).reshape(shape).astype(dtype)
+    copy = kb.aligned_copy(values)
+    assert copy.ctypes.data % kb.LINE_BYTES == 0
+    np.testing.assert_array_equal(copy, values)
+
+
+def test_padded_width_rounds_up_to_whole_lines():
+    from rfsim.network import kernels_bptt as kb
+
+    assert [kb.padded_width(n, 4) for n in (1, 16, 17, 32, 266)] == [16, 16, 32, 32, 272]
+    assert [kb.padded_width(n, 8) for n in (1, 8, 9, 266)] == [8, 8, 16, 272]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_prepared_weights_padded_and_aligned(dtype):
+    from rfsim.network import engine
+    from rfsim.network import kernels_bptt as kb
+
+    config, params, _, _ = make_case("brf", n_hidden=9, n_out=4, dtype=dtype)
+    raw = {key: value.astype(dtype) for key, value in params.items()}
+    prepared = engine._prepare(config, raw, None)
+    w_ext_t = prepared.w_ext_t
+    # h + C = 13 columns round up to 16: one float32 line or two float64 lines.
+    assert w_ext_t.shape == (9, 16) and w_ext_t.dtype == dtype
+    assert all(w_ext_t[j].ctypes.data % kb.LINE_BYTES == 0 for j in range(9))
+    np.testing.assert_array_equal(w_ext_t[:, :9], raw["hidden.linear.weight"][:, 3:].T)
+    np.testing.assert_array_equal(w_ext_t[:, 9:13], raw["out.linear.weight"].T)
+    assert not w_ext_t[:, 13:].any()
+    for name in ("w_in_t", "w_rec", "w_out"):
+        assert getattr(prepared, name).ctypes.data % kb.LINE_BYTES == 0, name
+
+
 def test_memory_limit_raises_with_advice():
     config, params, x, targets = make_case("brf", memory_limit_bytes=10_000)
     with pytest.raises(RFSimError, match="tbptt_window"):

@@ -108,9 +108,10 @@ class ForwardResult:
         with ``spike_keep``).
     states : dict of str to ndarray or None
         Only with ``record=True``. ``'z'`` holds the spikes (T, B, H) as 0.0/1.0 (the
-        delivered ones with ``spike_keep``) and ``'out'`` the readout (T, B, C). The model's states after each step, each (T, B, H), are
-        ``'u'``, ``'v'``, ``'q'`` for BRF and BHRF, ``'u'``, ``'v'`` after the reset for RF,
-        and ``'u'`` after the reset and ``'a'`` for ALIF.
+        delivered ones with ``spike_keep``) and ``'out'`` the readout (T, B, C). The
+        model's states after each step, each (T, B, H), are ``'u'``, ``'v'``, ``'q'`` for
+        BRF and BHRF, ``'u'``, ``'v'`` after the reset for RF, and ``'u'`` after the reset
+        and ``'a'`` for ALIF.
     """
 
     outputs: np.ndarray
@@ -127,7 +128,7 @@ class _Prepared:
     bias_h: np.ndarray
     cell: np.ndarray  # per-neuron constants, tiled once per row of a group (n_cell, 4 h)
     w_out: np.ndarray
-    w_ext_t: np.ndarray  # [W_rec^T | W_o^T] (h, h + C): the drive and readout sums share one pass
+    w_ext_t: np.ndarray  # [W_rec^T | W_o^T | 0] (h, h + C rounded up to cache lines): one pass for both sums
     bias_o: np.ndarray
     alpha_o: np.ndarray
     one_minus_alpha_o: np.ndarray
@@ -297,6 +298,12 @@ def _cell_constants(config, raw):
     return np.ascontiguousarray(np.stack(rows))
 
 
+def _padded_columns(matrix):
+    """Append zero columns up to whole cache lines per row (``kernels_bptt.padded_width``)."""
+    width = kb.padded_width(matrix.shape[1], matrix.itemsize)
+    return np.pad(matrix, ((0, 0), (0, width - matrix.shape[1])))
+
+
 def _prepare(config, raw, mask):
     dtype = config.np_dtype
     weight = raw["hidden.linear.weight"]
@@ -306,13 +313,14 @@ def _prepare(config, raw, mask):
     bias_h = raw.get("hidden.linear.bias", np.zeros(config.n_hidden, dtype))
     bias_o = raw.get("out.linear.bias", np.zeros(config.n_out, dtype))
     alpha_o = np.exp(-1.0 / np.abs(raw["out.tau_mem"]))
+    w_rec = weight[:, n_in:]
     return _Prepared(
-        w_in_t=np.ascontiguousarray(weight[:, :n_in].T),
-        w_rec=np.ascontiguousarray(weight[:, n_in:]),
+        w_in_t=kb.aligned_copy(weight[:, :n_in].T),
+        w_rec=kb.aligned_copy(w_rec),
         bias_h=np.ascontiguousarray(bias_h),
         cell=np.ascontiguousarray(np.tile(_cell_constants(config, raw), (1, kb.GROUP_SIZE))),
-        w_out=np.ascontiguousarray(raw["out.linear.weight"]),
-        w_ext_t=np.ascontiguousarray(np.concatenate([weight[:, n_in:].T, raw["out.linear.weight"].T], axis=1)),
+        w_out=kb.aligned_copy(raw["out.linear.weight"]),
+        w_ext_t=kb.aligned_copy(_padded_columns(np.concatenate([w_rec.T, raw["out.linear.weight"].T], axis=1))),
         bias_o=np.ascontiguousarray(bias_o),
         alpha_o=np.ascontiguousarray(alpha_o),
         one_minus_alpha_o=np.ascontiguousarray(1.0 - alpha_o),
@@ -379,6 +387,7 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     total += n_steps * (padded + batch) * (n_out * itemsize + 8)
     total += 2 * batch * (kb.N_SLOTS[model] * n_hidden * itemsize + n_hidden + n_out * itemsize)
     total += 3 * (n_hidden * (n_in + n_hidden) + n_hidden * n_out) * itemsize
+    total += n_hidden * (kb.padded_width(n_hidden + n_out, itemsize) - n_hidden - n_out) * itemsize
     total += n_steps * batch * n_in * itemsize
     if record:
         total += n_steps * (padded + batch) * n_hidden * itemsize * (len(kb.STATE_NAMES[model]) + 1)

@@ -265,6 +265,7 @@ def _run_group(
     d_bar[:] = 0.0
     acc_w_in_t[:] = 0.0
     acc_w_ext_t[:] = 0.0
+    bar_ext[:] = 0.0
     acc_bias_h[:] = 0.0
     acc_cell[:] = 0.0
     acc_w_out_t = acc_w_ext_t[:, n_hidden:]
@@ -295,7 +296,7 @@ def _run_group(
         # Weights of I_t = W [x_t; z_{t-1}] + b_h and of d_{t-1} = W_o z_{t-1} + b_o, in one pass
         # over the spikes z_{t-1} with the row [dL/dI_t, dL/dd_{t-1}]. The first step of the
         # window has no d_{t-1} in it, so its row is dL/dI_t alone.
-        n_total = n_hidden + d_bar.shape[1] if k > 0 else n_hidden
+        n_total = bar_ext.shape[1] if k > 0 else n_hidden
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
             for i in range(n_hidden):
@@ -313,7 +314,7 @@ def _run_group(
     g_w_in_t[local] = acc_w_in_t
     g_w_rec_t[local] = acc_w_ext_t[:, :n_hidden]
     g_bias_h[local] = acc_bias_h
-    g_w_out_t[local] = acc_w_ext_t[:, n_hidden:]
+    g_w_out_t[local] = acc_w_ext_t[:, n_hidden:n_hidden + g_w_out_t.shape[2]]
     g_bias_o[local] = acc_bias_o
     g_alpha_o[local] = acc_alpha_o
     g_cell[local] = 0.0
@@ -370,6 +371,37 @@ def run_window(
             local = fetch_add(next_group, 0)
 
 
+LINE_BYTES = 64
+"""Cache-line size the kernels' arrays are aligned to."""
+
+
+def aligned_empty(shape, dtype):
+    """Return an uninitialised C-contiguous array whose first element starts a cache line.
+
+    NumPy aligns large arrays to 16 bytes only, so a 64-byte vector load from a row
+    would straddle two cache lines. With rows of whole lines (``padded_width``) every
+    row of the array starts a line.
+    """
+    dtype = np.dtype(dtype)
+    n_bytes = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(n_bytes + LINE_BYTES, np.uint8)
+    skip = -raw.ctypes.data % LINE_BYTES
+    return raw[skip:skip + n_bytes].view(dtype).reshape(shape)
+
+
+def aligned_copy(values):
+    """Return a copy of ``values`` in an array from ``aligned_empty``."""
+    out = aligned_empty(values.shape, values.dtype)
+    out[...] = values
+    return out
+
+
+def padded_width(n, itemsize):
+    """Return ``n`` entries of ``itemsize`` bytes rounded up to whole cache lines."""
+    per_line = LINE_BYTES // itemsize
+    return -(-n // per_line) * per_line
+
+
 def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out, dtype, backward):
     """Allocate the per-worker scratch of ``run_window`` (uninitialised where it is written first).
 
@@ -377,30 +409,31 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out,
     """
     n_time = n_window + 1 if backward else 2
     wide = 4 * n_hidden
+    ext_width = padded_width(n_hidden + n_out, np.dtype(dtype).itemsize)
     return dict(
-        hist=np.empty((n_workers, n_time, n_slots, wide), dtype),
-        z_hist=np.empty((n_workers, n_time, wide), np.uint8),
-        z_sent=np.empty((n_workers, 2, wide), np.uint8),
-        spiked=np.empty((n_workers, n_time, 4, n_hidden), np.int32),
+        hist=aligned_empty((n_workers, n_time, n_slots, wide), dtype),
+        z_hist=aligned_empty((n_workers, n_time, wide), np.uint8),
+        z_sent=aligned_empty((n_workers, 2, wide), np.uint8),
+        spiked=aligned_empty((n_workers, n_time, 4, n_hidden), np.int32),
         n_spiked=np.zeros((n_workers, n_time, 4), np.int64),
-        out_hist=np.empty((n_workers, n_time, 4, n_out), dtype),
-        d_hist=np.empty((n_workers, n_window if backward else 1, 4, n_out), dtype),
-        probs=np.empty((n_workers, n_window if backward else 1, 4, n_out), np.float64),
-        drive=np.empty((n_workers, wide), dtype),
-        ext=np.empty((n_workers, 4, n_hidden + n_out), dtype),
-        adj=np.empty((n_workers, N_ADJOINTS, wide), dtype),
-        d_bar=np.empty((n_workers, 4, n_out), dtype),
-        drive_bar=np.empty((n_workers, 4, n_hidden), dtype),
-        z_rec=np.empty((n_workers, 4, n_hidden), dtype),
-        out_bar=np.empty((n_workers, 4, n_out), dtype),
-        loss_bar=np.empty((n_workers, n_out), dtype),
-        acc_w_in_t=np.empty((n_workers, n_in, n_hidden), dtype),
-        acc_w_ext_t=np.empty((n_workers, n_hidden, n_hidden + n_out), dtype),
-        acc_bias_h=np.empty((n_workers, n_hidden), dtype),
-        acc_cell=np.empty((n_workers, N_CELL_GRAD, wide), dtype),
-        bar_ext=np.empty((n_workers, 4, n_hidden + n_out), dtype),
-        acc_bias_o=np.empty((n_workers, n_out), dtype),
-        acc_alpha_o=np.empty((n_workers, n_out), dtype),
+        out_hist=aligned_empty((n_workers, n_time, 4, n_out), dtype),
+        d_hist=aligned_empty((n_workers, n_window if backward else 1, 4, n_out), dtype),
+        probs=aligned_empty((n_workers, n_window if backward else 1, 4, n_out), np.float64),
+        drive=aligned_empty((n_workers, wide), dtype),
+        ext=aligned_empty((n_workers, 4, ext_width), dtype),
+        adj=aligned_empty((n_workers, N_ADJOINTS, wide), dtype),
+        d_bar=aligned_empty((n_workers, 4, n_out), dtype),
+        drive_bar=aligned_empty((n_workers, 4, n_hidden), dtype),
+        z_rec=aligned_empty((n_workers, 4, n_hidden), dtype),
+        out_bar=aligned_empty((n_workers, 4, n_out), dtype),
+        loss_bar=aligned_empty((n_workers, n_out), dtype),
+        acc_w_in_t=aligned_empty((n_workers, n_in, n_hidden), dtype),
+        acc_w_ext_t=aligned_empty((n_workers, n_hidden, ext_width), dtype),
+        acc_bias_h=aligned_empty((n_workers, n_hidden), dtype),
+        acc_cell=aligned_empty((n_workers, N_CELL_GRAD, wide), dtype),
+        bar_ext=aligned_empty((n_workers, 4, ext_width), dtype),
+        acc_bias_o=aligned_empty((n_workers, n_out), dtype),
+        acc_alpha_o=aligned_empty((n_workers, n_out), dtype),
     )
 
 
@@ -411,9 +444,11 @@ def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, back
     per_step = n_slots * wide * itemsize + wide + 4 * wide + 4 * 8 + 4 * n_out * itemsize
     d_steps = n_window if backward else 1
     fixed = (N_ADJOINTS + 5) * wide * itemsize + 8 * 4 * n_out * itemsize + 2 * wide
+    padding = (padded_width(n_hidden + n_out, itemsize) - n_hidden - n_out) * itemsize
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
-                    if backward else 0)
-    return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + accumulators
+                    + n_hidden * padding if backward else 0)
+    alignment = 24 * LINE_BYTES
+    return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + 8 * padding + accumulators + alignment
 
 
 def group_gradient_bytes(n_in, n_hidden, n_out, itemsize):

@@ -38,7 +38,8 @@ def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, even
     ``spiked[:n_spiked]`` lists the neurons with z_{t-1} = 1 in ascending order (see ``spike_list``).
     With ``w_rec_t`` of shape (h, h + C), the transposed recurrent and readout weights side by
     side, ``out`` has h + C entries and its last C receive the readout drive W_o z_{t-1}
-    (without b_o).
+    (without b_o). Zero columns past h + C (rows padded to whole cache lines) give zero
+    entries when ``out`` covers them.
     """
     n_hidden = w_in_t.shape[1]
     n_total = out.shape[0]
@@ -153,7 +154,8 @@ def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t,
     ``spiked[:n_spiked]`` lists the neurons with z_{t-1} = 1 in ascending order. A
     ``drive_bar`` of h + C entries, [dL/dI_t, dL/dd_{t-1}], with ``g_w_rec_t`` of shape
     (h, h + C) also accumulates the transposed readout weights' gradient, because the
-    spikes z_{t-1} feed both I_t and d_{t-1}.
+    spikes z_{t-1} feed both I_t and d_{t-1}. Zero entries past h + C add zeros to
+    matching padding columns of ``g_w_rec_t``.
     """
     n_hidden = g_w_in_t.shape[1]
     n_total = drive_bar.shape[0]
