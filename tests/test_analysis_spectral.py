@@ -18,7 +18,6 @@ from rfsim.analysis.spectral import (
     check_output_path,
     format_comparison,
     format_neuron_summary,
-    harmonic_step_matrix,
     hidden_neuron_spectra,
     network_jacobians,
     network_spectra,
@@ -234,7 +233,7 @@ def _network(model, rf_reset="none", n_in=3, n_hidden=5, n_out=2, surrogate="ref
              zero_recurrent=False, hidden_bias=False, **switches):
     """Return a small random network and a 40-step input under which every model spikes."""
     config = RSNNConfig(model=model, n_in=n_in, n_hidden=n_hidden, n_out=n_out, rf_reset=rf_reset,
-                        surrogate=surrogate, hidden_bias=hidden_bias, **switches)
+                        surrogate=surrogate, hidden_bias=hidden_bias, dtype="float64", **switches)
     rng = np.random.default_rng(seed)
     params = init_params(config, rng, omega_range=(5.0, 30.0))
     # u grows by I dt per step, so RF-type neurons need a drive of order 1/dt to reach the threshold.

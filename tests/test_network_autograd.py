@@ -41,7 +41,7 @@ def variant_id(variant):
 
 
 def make_config(model, reset="none", **overrides):
-    fields = dict(model=model, n_in=3, n_hidden=5, n_out=3, rf_reset=reset)
+    fields = dict(model=model, n_in=3, n_hidden=5, n_out=3, rf_reset=reset, dtype="float64")
     fields.update(overrides)
     return RSNNConfig(**fields)
 

@@ -27,7 +27,7 @@ def switch_id(switches):
 
 def make_config(switches=(True, True, True), **overrides):
     boundary, refractory, smooth = switches
-    fields = dict(model="brf", n_in=3, n_hidden=5, n_out=3, loss="sequence", loss_offset=3,
+    fields = dict(model="brf", n_in=3, n_hidden=5, n_out=3, loss="sequence", loss_offset=3, dtype="float64",
                   brf_boundary=boundary, brf_refractory=refractory, brf_smooth_reset=smooth)
     fields.update(overrides)
     return RSNNConfig(**fields)
@@ -81,7 +81,7 @@ def test_boundary_off_gives_no_omega_gradient_through_p():
     gradient must equal the RF network's, whose damping has no omega in it."""
     config = make_config((False, False, False))
     params, x, targets = make_network(config, seed=33)
-    rf_config = RSNNConfig(model="rf", n_in=3, n_hidden=5, n_out=3, loss="sequence", loss_offset=3)
+    rf_config = RSNNConfig(model="rf", n_in=3, n_hidden=5, n_out=3, loss="sequence", loss_offset=3, dtype="float64")
     _, grads = value_and_grad(config, params, x, targets)
     _, rf_grads = value_and_grad(rf_config, params, x, targets)
     np.testing.assert_array_equal(grads["hidden.omega"], rf_grads["hidden.omega"])
@@ -91,7 +91,7 @@ def test_all_switches_off_is_plain_rf():
     """With every mechanism removed, b_t = -b' and the threshold is theta: the RF neuron without reset."""
     config = make_config((False, False, False))
     params, x, targets = make_network(config, seed=34)
-    rf_config = RSNNConfig(model="rf", n_in=3, n_hidden=5, n_out=3, loss="sequence", loss_offset=3)
+    rf_config = RSNNConfig(model="rf", n_in=3, n_hidden=5, n_out=3, loss="sequence", loss_offset=3, dtype="float64")
     brf = forward(config, params, x, record=True)
     rf = forward(rf_config, params, x, record=True)
     np.testing.assert_array_equal(brf.states["z"], rf.states["z"])
@@ -112,7 +112,7 @@ def test_one_neuron_network_follows_single_neuron(variant):
     from rfsim.neurons.brf import ABLATIONS
 
     boundary, refractory, smooth = ABLATIONS[variant]
-    config = RSNNConfig(model="brf", n_in=1, n_hidden=1, n_out=2, brf_boundary=boundary, brf_refractory=refractory,
+    config = RSNNConfig(model="brf", n_in=1, n_hidden=1, n_out=2, dtype="float64", brf_boundary=boundary, brf_refractory=refractory,
                         brf_smooth_reset=smooth)
     params = {"hidden.linear.weight": np.array([[1.0, 0.0]]), "hidden.omega": np.array([10.0]),
               "hidden.b_offset": np.array([1.0]), "out.linear.weight": np.ones((2, 1)),

@@ -15,7 +15,8 @@ def test_config_defaults_follow_reference():
     assert config.rf_reset == "none"
     assert config.surrogate == "reference"
     assert config.loss == "sequence"
-    assert config.dtype == "float64"
+    # float32 is the faster mode and passes the float32 parity tests (issue 3's rule).
+    assert config.dtype == "float32"
     assert (config.theta, config.gamma, config.alif_theta, config.alif_beta) == (1.0, 0.9, 0.01, 1.8)
     assert config.p_dt == 0.01
     assert config.uses_event_driven

@@ -28,7 +28,8 @@ INPUT_SCALE = {"brf": 150.0, "rf": 30.0, "bhrf": 300.0, "alif": 5.0}
 
 def make_case(model="brf", reset="none", n_steps=40, batch=6, seed=0, **overrides):
     """A small network with sparse signed input that makes a few percent of neurons spike."""
-    fields = dict(model=model, rf_reset=reset, n_in=3, n_hidden=7, n_out=3, hidden_bias=model == "alif")
+    fields = dict(model=model, rf_reset=reset, n_in=3, n_hidden=7, n_out=3, hidden_bias=model == "alif",
+                  dtype="float64")
     fields.update(overrides)
     config = RSNNConfig(**fields)
     rng = np.random.default_rng(seed)
@@ -193,7 +194,7 @@ def test_single_brf_neuron_golden():
     from pathlib import Path
 
     data = np.load(Path(__file__).parent / "data" / "golden" / "brf_single_neuron.npz")
-    config = RSNNConfig(model="brf", n_in=1, n_hidden=1, n_out=2, dt=float(data["dt"]))
+    config = RSNNConfig(model="brf", n_in=1, n_hidden=1, n_out=2, dt=float(data["dt"]), dtype="float64")
     params = {
         "hidden.linear.weight": np.array([[1.0, 0.0]]),
         "hidden.omega": np.array([float(data["omega"])]),
@@ -268,7 +269,8 @@ def test_float32_dtype_throughout():
 
 
 def test_memory_estimate_scales():
-    config = RSNNConfig(model="brf", n_in=1, n_hidden=256, n_out=10, loss="label-last", n_threads=2)
+    config = RSNNConfig(model="brf", n_in=1, n_hidden=256, n_out=10, loss="label-last", n_threads=2,
+                         dtype="float64")
     smnist = estimate_memory_bytes(config, 784, 256)
     assert smnist < 1.5e9
     assert estimate_memory_bytes(config, 1568, 256) > 1.8 * smnist - 2e8

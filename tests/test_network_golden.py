@@ -40,7 +40,7 @@ FLOAT32_RTOL = 1e-5
 def load_case(name, **overrides):
     data = np.load(GOLDEN / f"{name}.npz")
     keys = [key[len("grad/"):] for key in data.files if key.startswith("grad/")]
-    fields = dict(n_in=3, n_hidden=8, n_out=4)
+    fields = dict(n_in=3, n_hidden=8, n_out=4, dtype="float64")
     fields.update(overrides)
     config = RSNNConfig(**fields)
     params = {key: data[key] for key in keys}
@@ -106,7 +106,7 @@ def test_golden_float32_close_to_float64():
     # The float64 engine on the float32-rounded parameters stays within float32
     # accuracy of the float32 engine: the float32 path adds no error of its own.
     config32, params, data, targets = load_case("brf_rsnn_float32", model="brf", dtype="float32")
-    config64 = RSNNConfig(model="brf", n_in=3, n_hidden=8, n_out=4)
+    config64 = RSNNConfig(model="brf", n_in=3, n_hidden=8, n_out=4, dtype="float64")
     _, grads32 = value_and_grad(config32, params, data["x"], targets)
     _, grads64 = value_and_grad(config64, params, data["x"].astype(np.float64), targets)
     for key in params:

@@ -12,7 +12,7 @@ from rfsim.network import RSNNConfig, accuracy_counts, forward, init_params, los
 
 def make_case(loss, loss_offset=0, seed=0, n_steps=30, batch=5):
     config = RSNNConfig(model="brf", n_in=2, n_hidden=6, n_out=4, loss=loss, loss_offset=loss_offset,
-                        output_bias=True)
+                        output_bias=True, dtype="float64")
     rng = np.random.default_rng(seed)
     params = init_params(config, rng)
     params["out.linear.bias"] = rng.normal(0.0, 0.5, 4)
@@ -112,7 +112,7 @@ def test_hidden_gradient_zero_where_triangle_surrogate_vanishes():
 
 
 def test_accuracy_counts_rules():
-    config = RSNNConfig(model="brf", n_in=1, n_hidden=2, n_out=3, loss="sequence", loss_offset=1)
+    config = RSNNConfig(model="brf", n_in=1, n_hidden=2, n_out=3, loss="sequence", loss_offset=1, dtype="float64")
     outputs = np.zeros((3, 2, 3))
     outputs[1, 0] = [0.0, 2.0, 2.0]  # tie between classes 1 and 2 goes to class 1
     outputs[2, 0] = [5.0, 0.0, 0.0]
@@ -127,7 +127,7 @@ def test_accuracy_counts_rules():
 
 
 def test_accuracy_label_last_uses_last_step():
-    config = RSNNConfig(model="brf", n_in=1, n_hidden=2, n_out=3, loss="label-last")
+    config = RSNNConfig(model="brf", n_in=1, n_hidden=2, n_out=3, loss="label-last", dtype="float64")
     outputs = np.zeros((4, 2, 3))
     outputs[-1, 0, 2] = 1.0
     outputs[0, 1, 1] = 9.0

@@ -22,7 +22,9 @@ def variant_id(variant):
 
 def make_case(model, reset="none", seed=0, n_steps=40, batch=3, **overrides):
     """Return a small network with an output bias, and an input that makes its neurons spike."""
-    config = RSNNConfig(model=model, n_in=3, n_hidden=6, n_out=3, rf_reset=reset, output_bias=True, **overrides)
+    fields = dict(model=model, n_in=3, n_hidden=6, n_out=3, rf_reset=reset, output_bias=True, dtype="float64")
+    fields.update(overrides)
+    config = RSNNConfig(**fields)
     rng = np.random.default_rng(seed)
     params = init_params(config, rng)
     params["out.linear.bias"] = rng.normal(0.0, 0.5, config.n_out)

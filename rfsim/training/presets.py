@@ -65,7 +65,9 @@ class TrainConfig:
     pruning : float
         Probability that a recurrent weight is removed by the fixed pruning mask.
     dtype : {'float64', 'float32'}
-        Floating-point precision of the engine.
+        Floating-point precision of the engine. float64 here, unlike the engine's
+        float32 default, because the results in ``benchmarks/RESULTS.md`` were trained
+        in float64; float32 takes about half the time per step.
     seed : int
         Seed of every random draw of the run (initialisation, split, shuffling, mask).
     valid_fraction : float
