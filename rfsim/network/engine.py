@@ -31,9 +31,8 @@ Notes
   its entry in the step's list of spiking neurons), plus min(ceil(B/4), 64) x
   (h^2 + (m + 3 + C) h) x 8 bytes of per-group gradient buffers, plus twice the outputs
   T x B x C. So it grows linearly in T_w, as h^2 through the gradient buffers, and in B
-  only through the outputs and the gradient buffers. On Linux, arrays from 256 kB up
-  sit on 2 MB transparent huge pages, which adds up to 24 MB. S-MNIST (T = 784,
-  B = 256, h = 256) is estimated at 152 MB on 2 threads in float64 (95 MB in float32).
+  only through the outputs and the gradient buffers: S-MNIST (T = 784, B = 256,
+  h = 256) is estimated at 127 MB on 2 threads (69 MB in float32).
   ``estimate_memory_bytes`` returns the estimate. A call whose estimate exceeds
   ``config.memory_limit`` raises ``RFSimError`` and suggests a ``tbptt_window``; there
   is no checkpoint-and-recompute mode.
@@ -390,9 +389,6 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     total += 2 * batch * (kb.N_SLOTS[model] * n_hidden * itemsize + n_hidden + n_out * itemsize)
     total += 3 * (n_hidden * (n_in + n_hidden) + n_hidden * n_out) * itemsize
     total += n_hidden * (kb.padded_width(n_hidden + n_out, itemsize) - n_hidden - n_out) * itemsize
-    if kb.HUGE_PAGES and n_hidden * n_hidden * itemsize >= kb.HUGE_PAGE_MIN_BYTES:
-        # Each large array rounds up to whole 2 MB pages.
-        total += kb.MAX_HUGE_PAGE_ARRAYS * kb.HUGE_PAGE_BYTES
     total += n_steps * batch * n_in * itemsize
     if record:
         total += n_steps * (padded + batch) * n_hidden * itemsize * (len(kb.STATE_NAMES[model]) + 1)

@@ -20,8 +20,6 @@ int32 lists of spiking neurons) plus one set of gradient accumulators;
 per group, (m h + h^2 + 3 h + h C + 2 C) x itemsize bytes of gradient buffers.
 """
 
-import mmap
-
 import numpy as np
 
 from rfsim._numba import fetch_add, njit, njit_parallel, prange
@@ -376,18 +374,6 @@ def run_window(
 LINE_BYTES = 64
 """Cache-line size the kernels' arrays are aligned to."""
 
-HUGE_PAGE_BYTES = 1 << 21
-"""Size of a transparent huge page on x86-64 Linux."""
-
-HUGE_PAGE_MIN_BYTES = 1 << 18
-"""Arrays from this size up (the S-MNIST weight matrices and their gradient sums) ask for huge pages."""
-
-HUGE_PAGES = hasattr(mmap, "MADV_HUGEPAGE") and hasattr(mmap, "MAP_ANONYMOUS")
-"""Whether this platform lets ``aligned_empty`` request transparent huge pages."""
-
-MAX_HUGE_PAGE_ARRAYS = 12
-"""Upper bound on the arrays of one engine call that take huge pages, for the memory estimate."""
-
 
 def aligned_empty(shape, dtype):
     """Return an uninitialised C-contiguous array whose first element starts a cache line.
@@ -395,33 +381,12 @@ def aligned_empty(shape, dtype):
     NumPy aligns large arrays to 16 bytes only, so a 64-byte vector load from a row
     would straddle two cache lines. With rows of whole lines (``padded_width``) every
     row of the array starts a line.
-
-    Arrays of ``HUGE_PAGE_MIN_BYTES`` or more are mapped on their own, start a 2 MB
-    page, and ask Linux for transparent huge pages (``madvise(MADV_HUGEPAGE)``). The
-    event-driven kernels read rows of the weight matrices in random order, and with 4 kB
-    pages those rows miss the first-level TLB. Where huge pages are not available the
-    array is the same, on ordinary pages.
     """
     dtype = np.dtype(dtype)
     n_bytes = int(np.prod(shape)) * dtype.itemsize
-    if HUGE_PAGES and n_bytes >= HUGE_PAGE_MIN_BYTES:
-        return _huge_page_bytes(n_bytes).view(dtype).reshape(shape)
     raw = np.empty(n_bytes + LINE_BYTES, np.uint8)
     skip = -raw.ctypes.data % LINE_BYTES
     return raw[skip:skip + n_bytes].view(dtype).reshape(shape)
-
-
-def _huge_page_bytes(n_bytes):
-    """Return ``n_bytes`` of fresh anonymous memory that start a huge page, as a uint8 array."""
-    size = -(-n_bytes // HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES + HUGE_PAGE_BYTES
-    mapping = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    region = np.frombuffer(mapping, np.uint8)
-    start = -region.ctypes.data % HUGE_PAGE_BYTES
-    try:
-        mapping.madvise(mmap.MADV_HUGEPAGE, start, size - start)
-    except OSError:
-        pass  # a kernel without transparent huge pages keeps ordinary pages
-    return region[start:start + n_bytes]
 
 
 def aligned_copy(values):
