@@ -15,7 +15,7 @@ def test_config_defaults_follow_reference():
     assert config.rf_reset == "none"
     assert config.surrogate == "reference"
     assert config.loss == "sequence"
-    # float32 is the faster mode and passes the float32 parity tests (issue 3's rule).
+    # float32 is the faster mode and passes the float32 parity tests, so it is the default.
     assert config.dtype == "float32"
     assert (config.theta, config.gamma, config.alif_theta, config.alif_beta) == (1.0, 0.9, 0.01, 1.8)
     assert config.p_dt == 0.01

@@ -284,7 +284,9 @@ def test_aligned_arrays_start_a_cache_line(shape, dtype):
     from rfsim.network import kernels_bptt as kb
 
     out = kb.aligned_empty(shape, dtype)
-    assert out.shape == shape and out.dtype == dtype and out.flags.c_contiguous
+    assert out.shape == shape
+    assert out.dtype == dtype
+    assert out.flags.c_contiguous
     assert out.ctypes.data % kb.LINE_BYTES == 0
     values = np.arange(np.prod(shape)).reshape(shape).astype(dtype)
     copy = kb.aligned_copy(values)
@@ -309,7 +311,8 @@ def test_prepared_weights_padded_and_aligned(dtype):
     prepared = engine._prepare(config, raw, None)
     w_ext_t = prepared.w_ext_t
     # h + C = 13 columns round up to 16: one float32 line or two float64 lines.
-    assert w_ext_t.shape == (9, 16) and w_ext_t.dtype == dtype
+    assert w_ext_t.shape == (9, 16)
+    assert w_ext_t.dtype == dtype
     assert all(w_ext_t[j].ctypes.data % kb.LINE_BYTES == 0 for j in range(9))
     np.testing.assert_array_equal(w_ext_t[:, :9], raw["hidden.linear.weight"][:, 3:].T)
     np.testing.assert_array_equal(w_ext_t[:, 9:13], raw["out.linear.weight"].T)
