@@ -639,7 +639,9 @@ def value_and_grad(config, params, x, targets, *, mask=None, tbptt_window=None):
     -------
     result : LossResult
     grads : dict of str to ndarray
-        d(result.loss_sum)/d(raw parameter), same keys, shapes and dtype as the parameters.
+        d(result.loss_sum)/d(raw parameter), with the parameters' keys and shapes, in
+        ``config.dtype``. Parameters of another dtype are cast to ``config.dtype`` first,
+        so float64 parameters run in float32 under the default config.
     """
     raw = _check_params(config, params)
     x = _check_x(config, x)
