@@ -115,3 +115,28 @@ def test_checkpoint_option_required():
     result = _run()
     assert result.exit_code != 0
     assert "Missing option '--checkpoint'" in result.output
+
+
+def _blas_threads_after_command_setup(environment):
+    """Run the spectral command's BLAS set-up in a fresh interpreter; return the variable it leaves."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import os, sys\n"
+              "from rfsim.commands.spectral import _single_threaded_blas\n"
+              "assert 'numpy' not in sys.modules\n"
+              "_single_threaded_blas()\n"
+              "print(os.environ.get('OPENBLAS_NUM_THREADS'))\n")
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    env.update(environment)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_spectral_asks_for_one_blas_thread():
+    assert _blas_threads_after_command_setup({}) == "1"
+
+
+def test_spectral_keeps_the_users_blas_threads():
+    assert _blas_threads_after_command_setup({"OPENBLAS_NUM_THREADS": "3"}) == "3"

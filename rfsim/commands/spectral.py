@@ -6,6 +6,20 @@ from rfsim.cli import cli, data_dir_option, fail_on_rfsim_error, logger, split_o
 from rfsim.errors import RFSimError
 
 
+def _single_threaded_blas():
+    """Ask OpenBLAS for one thread, unless the user set ``OPENBLAS_NUM_THREADS`` or NumPy is loaded already.
+
+    ``rfsim spectral`` solves one small eigenvalue problem per time step, and a
+    threaded BLAS makes each of them slower. OpenBLAS reads the variable when NumPy
+    loads it, so this must run before the first NumPy import.
+    """
+    import os
+    import sys
+
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def _check_spectral_options(n_steps, stride, n_vectors, sample, seed, refractory_steps, lags, out_path, plot_path):
     """Raise ``click.BadParameter`` for the first invalid option of ``rfsim spectral``."""
     import os
@@ -69,6 +83,7 @@ def spectral(checkpoint_paths, task, split, sample, n_steps, stride, refractory_
     step, and how a back-propagated gradient decays with the time lag. Several
     checkpoints are compared in one table.
     """
+    _single_threaded_blas()
     from rfsim.analysis.spectral import (
         DEFAULT_LAGS,
         format_comparison,
