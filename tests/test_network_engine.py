@@ -321,6 +321,33 @@ def test_prepared_weights_padded_and_aligned(dtype):
         assert getattr(prepared, name).ctypes.data % kb.LINE_BYTES == 0, name
 
 
+def test_kernels_stay_in_bounds():
+    # Numba skips index checks unless NUMBA_BOUNDSCHECK is set, so an out-of-bounds read
+    # (for example of a row padded to whole cache lines) would go unnoticed elsewhere.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from rfsim.network import RSNNConfig, forward, init_params, value_and_grad\n"
+        "for dtype in ('float32', 'float64'):\n"
+        "    for event_driven in (True, False):\n"
+        "        config = RSNNConfig(model='brf', n_in=2, n_hidden=5, n_out=3, dtype=dtype, loss='sequence',\n"
+        "                            event_driven=event_driven)\n"
+        "        rng = np.random.default_rng(0)\n"
+        "        params = init_params(config, rng)\n"
+        "        x = 150.0 * rng.choice([-1.0, 0.0, 1.0], size=(12, 6, 2), p=[0.2, 0.6, 0.2])\n"
+        "        targets = rng.integers(0, 3, (12, 6))\n"
+        "        value_and_grad(config, params, x, targets)\n"
+        "        forward(config, params, x, record=True)\n"
+        "        forward(config, params, x, spike_keep=rng.random((12, 6, 5)) < 0.5)\n"
+    )
+    env = dict(os.environ, NUMBA_BOUNDSCHECK="1", RFSIM_NUMBA_CACHE="0")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_memory_limit_raises_with_advice():
     config, params, x, targets = make_case("brf", memory_limit_bytes=10_000)
     with pytest.raises(RFSimError, match="tbptt_window"):

@@ -295,13 +295,15 @@ def _run_group(
 
         # Weights of I_t = W [x_t; z_{t-1}] + b_h and of d_{t-1} = W_o z_{t-1} + b_o, in one pass
         # over the spikes z_{t-1} with the row [dL/dI_t, dL/dd_{t-1}]. The first step of the
-        # window has no d_{t-1} in it, so its row is dL/dI_t alone.
+        # window has no d_{t-1} in it, so its row is dL/dI_t alone. The padding columns of
+        # bar_ext stay zero.
         n_total = bar_ext.shape[1] if k > 0 else n_hidden
+        n_readout = d_bar.shape[1] if k > 0 else 0
         for r in range(rows):
             lo, hi = r * n_hidden, (r + 1) * n_hidden
             for i in range(n_hidden):
                 bar_ext[r, i] = drive_bar[r, i]
-            for c in range(n_total - n_hidden):
+            for c in range(n_readout):
                 bar_ext[r, n_hidden + c] = d_bar[r, c]
             weight_grad_row(bar_ext[r, :n_total], x[t, first + r], z_hist[k, lo:hi], spiked[k, r], n_spiked[k, r],
                             acc_w_in_t, acc_w_ext_t, acc_bias_h, has_bias_h, event_driven)
@@ -447,7 +449,8 @@ def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, back
     padding = (padded_width(n_hidden + n_out, itemsize) - n_hidden - n_out) * itemsize
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
                     + n_hidden * padding if backward else 0)
-    alignment = 24 * LINE_BYTES
+    # Up to one line of slack for each of the 22 arrays from ``aligned_empty``.
+    alignment = 22 * LINE_BYTES
     return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + 8 * padding + accumulators + alignment
 
 

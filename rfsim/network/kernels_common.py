@@ -9,10 +9,10 @@ Per sequence and step::
 
 The weights are stored transposed (``w_in_t`` (m, h), and ``w_rec_t`` (h, h) or the
 recurrent and readout weights side by side (h, h + C)), so the row of presynaptic unit
-j is contiguous. With ``event_driven`` the
-drive and the weight gradients add only the rows of nonzero inputs and of neurons
-that spiked; the dense path multiplies every row by its 0/1 spike instead. Both
-visit the rows in the same order, so for finite weights they return the same bits.
+j is contiguous. With ``event_driven`` the drive and the weight gradients add only the
+rows of nonzero inputs and of neurons that spiked. The dense path multiplies every row
+by its 0/1 spike instead. Both visit the rows in the same order, so for finite weights
+they return the same bits.
 
 ``consts`` is a small array of the working dtype that carries the scalar constants
 (indices below), so float32 kernels never promote to float64 through a Python float.
