@@ -133,18 +133,29 @@ def readout_adjoint_row(out_bar, loss_bar, o_prev, d, z, spiked, n_spiked, alpha
         out_bar[c] = o_bar * alpha[c]
 
     # Readout weights of the neurons that spiked at t.
-    if not with_weights:
-        return
+    if with_weights:
+        add_to_spike_rows(d_bar, z, spiked, n_spiked, event_driven, g_w_out_t)
+
+
+@njit
+def add_to_spike_rows(values, z, spiked, n_spiked, event_driven, acc):
+    """Add ``values`` to the first entries of acc[j] for every neuron j with z[j] = 1, in ascending j.
+
+    This is the outer product z values^T added to ``acc``. ``spiked[:n_spiked]`` lists
+    those neurons (see ``spike_list``). The dense path adds values z[j] to every row
+    instead, which gives the same bits for finite values.
+    """
+    n_values = values.shape[0]
     if event_driven:
         for e in range(n_spiked):
             j = spiked[e]
-            for c in range(n_out):
-                g_w_out_t[j, c] += d_bar[c]
+            for i in range(n_values):
+                acc[j, i] += values[i]
     else:
         for j in range(z.shape[0]):
-            zj = d_bar.dtype.type(z[j])
-            for c in range(n_out):
-                g_w_out_t[j, c] += d_bar[c] * zj
+            zj = values.dtype.type(z[j])
+            for i in range(n_values):
+                acc[j, i] += values[i] * zj
 
 
 @njit
@@ -158,7 +169,6 @@ def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t,
     matching padding columns of ``g_w_rec_t``.
     """
     n_hidden = g_w_in_t.shape[1]
-    n_total = drive_bar.shape[0]
     for k in range(x.shape[0]):
         xk = x[k]
         if event_driven and xk == 0:
@@ -167,16 +177,7 @@ def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t,
         for i in range(n_hidden):
             g_w_in_t[k, i] += drive_bar[i] * xk
 
-    if event_driven:
-        for e in range(n_spiked):
-            j = spiked[e]
-            for i in range(n_total):
-                g_w_rec_t[j, i] += drive_bar[i]
-    else:
-        for j in range(z_prev.shape[0]):
-            zj = drive_bar.dtype.type(z_prev[j])
-            for i in range(n_total):
-                g_w_rec_t[j, i] += drive_bar[i] * zj
+    add_to_spike_rows(drive_bar, z_prev, spiked, n_spiked, event_driven, g_w_rec_t)
 
     if has_bias:
         for i in range(n_hidden):
