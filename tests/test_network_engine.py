@@ -5,6 +5,7 @@ The gradients themselves are checked against the authors' traces
 """
 
 import dataclasses
+import threading
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from rfsim.network import (
     forward,
     init_params,
     make_pruning_mask,
+    release_scratch,
     train_step_tbptt,
     value_and_grad,
 )
@@ -147,6 +149,62 @@ def test_thread_count_does_not_change_bits(model):
     assert one.loss_sum == two.loss_sum
     np.testing.assert_array_equal(one.outputs, two.outputs)
     assert_grads_identical(one_grads, two_grads)
+
+
+def test_scratch_reuse_keeps_bits():
+    # The engine reuses the buffers of its last call. Calls of other sizes in between, a
+    # forward pass and a repeated call must all give the bits of a fresh start.
+    config, params, x, targets = make_case("brf", batch=9)
+    release_scratch()
+    fresh, fresh_grads = value_and_grad(config, params, x, targets)
+
+    value_and_grad(*make_case("brf", n_steps=25, batch=5, seed=1))
+    forward(config, params, x)
+    again, again_grads = value_and_grad(config, params, x, targets)
+    reused, reused_grads = value_and_grad(config, params, x, targets)
+
+    for result, grads in ((again, again_grads), (reused, reused_grads)):
+        assert result.loss_sum == fresh.loss_sum
+        np.testing.assert_array_equal(result.outputs, fresh.outputs)
+        assert_grads_identical(grads, fresh_grads)
+
+
+def test_scratch_kept_per_thread_and_released():
+    from rfsim.network import engine
+
+    config, params, x, targets = make_case("brf", batch=9)
+    release_scratch()
+    expected, _ = value_and_grad(config, params, x, targets)
+    kept_buffers = engine._scratch.backward.buffers
+    value_and_grad(config, params, x, targets)
+    assert engine._scratch.backward.buffers is kept_buffers
+
+    # A shorter window and a smaller batch reuse the buffers, and a longer window grows them.
+    value_and_grad(config, params, x[:10, :3], targets[:10, :3] if targets.ndim == 2 else targets[:3])
+    assert engine._scratch.backward.buffers is kept_buffers
+    longer = np.concatenate([x, x])
+    value_and_grad(config, params, longer, np.concatenate([targets, targets]) if targets.ndim == 2 else targets)
+    assert engine._scratch.backward.sizes[1] == longer.shape[0]
+    kept_buffers = engine._scratch.backward.buffers
+
+    # Another thread starts without buffers and keeps its own.
+    seen = {}
+
+    def run_in_thread():
+        seen["before"] = getattr(engine._scratch, "backward", None)
+        seen["result"], _ = value_and_grad(config, params, x, targets)
+        seen["after"] = engine._scratch.backward.buffers
+
+    thread = threading.Thread(target=run_in_thread)
+    thread.start()
+    thread.join()
+    assert seen["before"] is None
+    assert seen["after"] is not kept_buffers
+    assert seen["result"].loss_sum == expected.loss_sum
+    assert engine._scratch.backward.buffers is kept_buffers
+
+    release_scratch()
+    assert getattr(engine._scratch, "backward", None) is None
 
 
 def test_large_batch_runs_in_rounds():

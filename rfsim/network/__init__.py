@@ -12,6 +12,7 @@ from rfsim.network.engine import (
     ForwardResult,
     estimate_memory_bytes,
     forward,
+    release_scratch,
     train_step_tbptt,
     value_and_grad,
 )
@@ -21,6 +22,6 @@ from rfsim.network.losses import LossResult, accuracy_counts, loss_and_metrics
 __all__ = [
     "DTYPES", "LOSSES", "MODELS", "RF_RESETS", "RSNNConfig",
     "ForwardResult", "LossResult", "accuracy_counts", "estimate_memory_bytes", "forward",
-    "init_params", "loss_and_metrics", "make_pruning_mask", "parameter_shapes", "train_step_tbptt",
-    "value_and_grad",
+    "init_params", "loss_and_metrics", "make_pruning_mask", "parameter_shapes", "release_scratch",
+    "train_step_tbptt", "value_and_grad",
 ]
