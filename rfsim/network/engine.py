@@ -145,7 +145,7 @@ class _Prepared:
 
 @dataclass
 class _Results:
-    """Per-step results in the kernels' group-major layouts (see ``kernels_bptt.run_window``)."""
+    """Per-step results in the kernels' layouts (see ``kernels_bptt.run_window``), padded to whole groups."""
 
     outputs: np.ndarray
     losses: np.ndarray
@@ -164,13 +164,19 @@ class _Results:
         else:
             record_states = np.zeros((1, 1, 1, 1, 1), dtype)
             record_z = np.zeros((1, 1, 1, 1), dtype)
+        padded = n_groups * kb.GROUP_SIZE
         return cls(
-            outputs=np.zeros((n_groups, n_steps, kb.GROUP_SIZE, config.n_out), dtype),
-            losses=np.zeros((n_groups, n_steps, kb.GROUP_SIZE)),
+            outputs=np.zeros((n_steps, padded, config.n_out), dtype),
+            losses=np.zeros((n_steps, padded)),
             spikes=np.zeros(n_groups, np.int64),
             record=record_states,
             record_z=record_z,
         )
+
+    @staticmethod
+    def unpadded(array, batch):
+        """Return a (T, padded B, ...) array without its padding rows, contiguous."""
+        return np.ascontiguousarray(array[:, :batch])
 
     @staticmethod
     def batch_major(array, batch):
@@ -607,8 +613,8 @@ def _windows(n_steps, window):
 
 
 def _loss_result(config, results, batch, targets):
-    outputs = _Results.batch_major(results.outputs, batch)
-    losses = _Results.batch_major(results.losses, batch)
+    outputs = _Results.unpadded(results.outputs, batch)
+    losses = _Results.unpadded(results.losses, batch)
     n_steps = outputs.shape[0]
     loss_sum = loss_sum_from_step_losses(config, losses)
     n_correct, n_total = accuracy_counts(config, outputs, targets, per_step=default_per_step(config, targets))
@@ -663,7 +669,7 @@ def forward(config, params, x, *, mask=None, record=False, spike_keep=None):
         _run_window(config, prepared, x, encoded, 0, n_steps, state, results, backward=False, with_loss=False,
                     record=record, keep=keep)
 
-    outputs = _Results.batch_major(results.outputs, batch)
+    outputs = _Results.unpadded(results.outputs, batch)
     states = None
     if record:
         states = {"z": _Results.batch_major(results.record_z, batch)}

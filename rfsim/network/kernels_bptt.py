@@ -237,15 +237,15 @@ def _run_group(
                 d_now[c] = ext[r, n_hidden + c]
             leaky_readout_row(d_now, bias_o, has_bias_o, alpha_o, one_minus_alpha_o, out_hist[prev, r],
                               out_hist[now, r])
-            outputs[group, t, r] = out_hist[now, r]
+            outputs[t, first + r] = out_hist[now, r]
             if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
                 b = first + r
                 label = labels[t if labels.shape[0] > 1 else 0, b]
                 if backward:
-                    losses[group, t, r] = loss_and_softmax_row(out_hist[now, r], label, soft[b if use_soft else 0],
-                                                               use_soft, probs[k, r])
+                    losses[t, first + r] = loss_and_softmax_row(out_hist[now, r], label, soft[b if use_soft else 0],
+                                                                use_soft, probs[k, r])
                 else:
-                    losses[group, t, r] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
+                    losses[t, first + r] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
             if with_record:
                 _record_row(model, reset, hist[now, :, lo:hi], z_hist[now, lo:hi], sent[now, lo:hi], consts,
                             record[:, group, t, r], record_z[group, t, r])
@@ -347,8 +347,9 @@ def run_window(
     n_workers and the gradient buffers one of length ``group_stop - group_start``.
     ``next_group`` (1,) int64 must be 0: the workers count the groups they take on it.
     ``cell`` holds the per-neuron constants tiled 4 times, one copy per row of a group.
-    ``outputs`` (n_groups, T, 4, C), ``losses`` (n_groups, T, 4) and the records are
-    group-major, so that no two threads write to the same cache line; ``spikes``
+    ``outputs`` (T, 4 n_groups, C) and ``losses`` (T, 4 n_groups) are batch-major, so
+    two groups share at most one cache line per step. The records (n_groups, T, 4, h)
+    are group-major, so that no two threads write to the same cache line. ``spikes``
     (n_groups,) accumulates.
     """
     n_workers = hist.shape[0]
