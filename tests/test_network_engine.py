@@ -51,6 +51,13 @@ def assert_grads_identical(grads, expected):
         np.testing.assert_array_equal(grads[key], expected[key], err_msg=key)
 
 
+def assert_same_bits(result, grads, expected, expected_grads):
+    """Check that two value_and_grad calls returned the same loss, outputs and gradients, bit for bit."""
+    assert result.loss_sum == expected.loss_sum
+    np.testing.assert_array_equal(result.outputs, expected.outputs)
+    assert_grads_identical(grads, expected_grads)
+
+
 @pytest.mark.parametrize("model,reset", VARIANTS)
 def test_case_spikes_but_not_saturated(model, reset):
     # The other tests are only meaningful if the networks spike sometimes.
@@ -136,9 +143,7 @@ def test_two_runs_identical_bits(model, reset):
     config, params, x, targets = make_case(model, reset, batch=9)
     first, first_grads = value_and_grad(config, params, x, targets)
     second, second_grads = value_and_grad(config, params, x, targets)
-    assert first.loss_sum == second.loss_sum
-    np.testing.assert_array_equal(first.outputs, second.outputs)
-    assert_grads_identical(first_grads, second_grads)
+    assert_same_bits(second, second_grads, first, first_grads)
 
 
 @pytest.mark.parametrize("model", ["brf", "alif"])
@@ -146,9 +151,7 @@ def test_thread_count_does_not_change_bits(model):
     config, params, x, targets = make_case(model, batch=13)
     one, one_grads = value_and_grad(dataclasses.replace(config, n_threads=1), params, x, targets)
     two, two_grads = value_and_grad(dataclasses.replace(config, n_threads=2), params, x, targets)
-    assert one.loss_sum == two.loss_sum
-    np.testing.assert_array_equal(one.outputs, two.outputs)
-    assert_grads_identical(one_grads, two_grads)
+    assert_same_bits(two, two_grads, one, one_grads)
 
 
 def test_scratch_reuse_keeps_bits():
@@ -163,10 +166,8 @@ def test_scratch_reuse_keeps_bits():
     again, again_grads = value_and_grad(config, params, x, targets)
     reused, reused_grads = value_and_grad(config, params, x, targets)
 
-    for result, grads in ((again, again_grads), (reused, reused_grads)):
-        assert result.loss_sum == fresh.loss_sum
-        np.testing.assert_array_equal(result.outputs, fresh.outputs)
-        assert_grads_identical(grads, fresh_grads)
+    assert_same_bits(again, again_grads, fresh, fresh_grads)
+    assert_same_bits(reused, reused_grads, fresh, fresh_grads)
 
 
 def test_scratch_kept_per_thread_and_released():
