@@ -170,6 +170,31 @@ def test_scratch_reuse_keeps_bits():
     assert_same_bits(reused, reused_grads, fresh, fresh_grads)
 
 
+@pytest.mark.parametrize("dtype,batch,window", [("float32", 9, None), ("float64", 300, None), ("float64", 9, 7)])
+def test_scratch_stale_values_never_read(dtype, batch, window):
+    # Kept buffers filled with NaN and with spike entries of 1 change no bit of the next
+    # call: every entry a call reads, it writes first. 300 sequences run in two rounds of
+    # groups, and window 7 cuts 40 steps into unequal truncated-BPTT windows.
+    from rfsim.network import engine
+
+    config, params, x, targets = make_case("brf", batch=batch, n_hidden=4 if batch > 64 else 7, dtype=dtype)
+    release_scratch()
+    fresh, fresh_grads = value_and_grad(config, params, x, targets, tbptt_window=window)
+    fresh_forward = forward(config, params, x, record=True)
+
+    for slot in ("backward", "forward"):
+        kept = getattr(engine._scratch, slot)
+        for array in [*kept.buffers.values(), *kept.grads.values()]:
+            array.fill(np.nan if np.issubdtype(array.dtype, np.floating) else 1)
+    again, again_grads = value_and_grad(config, params, x, targets, tbptt_window=window)
+    again_forward = forward(config, params, x, record=True)
+
+    assert_same_bits(again, again_grads, fresh, fresh_grads)
+    assert again_forward.spike_count == fresh_forward.spike_count
+    for name, states in fresh_forward.states.items():
+        np.testing.assert_array_equal(again_forward.states[name], states, err_msg=name)
+
+
 def test_scratch_kept_per_thread_and_released():
     from rfsim.network import engine
 
@@ -183,10 +208,18 @@ def test_scratch_kept_per_thread_and_released():
     # A shorter window and a smaller batch reuse the buffers, and a longer window grows them.
     value_and_grad(config, params, x[:10, :3], targets[:10, :3] if targets.ndim == 2 else targets[:3])
     assert engine._scratch.backward.buffers is kept_buffers
+    # A longer window replaces them with buffers of that call's own sizes (3 groups of 4).
     longer = np.concatenate([x, x])
     value_and_grad(config, params, longer, np.concatenate([targets, targets]) if targets.ndim == 2 else targets)
-    assert engine._scratch.backward.sizes[1] == longer.shape[0]
+    n_workers = min(engine._thread_count(config), 3)
+    assert engine._scratch.backward.sizes == (n_workers, longer.shape[0], 3)
     kept_buffers = engine._scratch.backward.buffers
+
+    # A forward pass keeps two steps whatever its length, so a longer one reuses them.
+    forward(config, params, x)
+    kept_forward = engine._scratch.forward.buffers
+    forward(config, params, longer)
+    assert engine._scratch.forward.buffers is kept_forward
 
     # Another thread starts without buffers and keeps its own.
     seen = {}

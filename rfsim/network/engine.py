@@ -36,11 +36,12 @@ Notes
   ``estimate_memory_bytes`` returns the estimate. A call whose estimate exceeds
   ``config.memory_limit`` raises ``RFSimError`` and suggests a ``tbptt_window``; there
   is no checkpoint-and-recompute mode.
-* Scratch reuse: the trajectory and gradient buffers of the last call stay allocated
-  in the calling thread (one set for calls with a backward sweep, one for forward
-  passes). The next call of the same or smaller sizes then writes into memory that
-  is already mapped instead of taking a page fault per 4 kB. ``release_scratch``
-  frees them.
+* Scratch reuse: the trajectory and gradient buffers that a call allocates stay
+  allocated in the calling thread (one set for calls with a backward sweep, one for
+  forward passes). The next call of the same or smaller sizes reuses them and so
+  writes into memory that is already mapped instead of taking a page fault per
+  4 kB. A call that needs larger buffers replaces them. ``release_scratch`` frees
+  them.
 * Parallelism and determinism: each group of sequences accumulates its own gradient
   buffer and the buffers are summed in group order, so results are identical bit for
   bit from run to run and for any number of threads.
@@ -366,7 +367,9 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     Counts the per-thread trajectory of one window, the per-group gradient buffers,
     the outputs and per-step losses, the carried states, the prepared parameters and,
     with ``record``, the recorded trajectories. The caller's own arrays (x, targets,
-    params) are not included.
+    params) are not included. A call reuses the trajectory and gradient buffers that
+    an earlier call in the same thread left (see ``release_scratch``) when they are
+    large enough, instead of allocating its own.
 
     Parameters
     ----------
@@ -465,12 +468,14 @@ class _Scratch:
 def release_scratch():
     """Free the scratch buffers that the engine keeps between calls in the calling thread.
 
-    The engine keeps the trajectory and gradient buffers of its last call with a
-    backward sweep and of its last forward pass, so that the next call of the same
-    or smaller sizes skips their allocation and first-touch page faults. For S-MNIST
-    (T = 784, B = 256, h = 256) on 2 threads they take about 47 MB in float32. They
-    grow to the largest window, batch and thread count of the calls since the last
-    release.
+    The engine keeps the trajectory and gradient buffers that its calls allocate: one
+    set for calls with a backward sweep and one for forward passes. The next call of
+    the same or smaller sizes (threads, window length, groups of 4 sequences up to
+    64) reuses them and skips their allocation and first-touch page faults. A call
+    that needs larger buffers frees the kept ones and allocates its own. So no call
+    holds more than the larger of its own estimate and that of an earlier call.
+    For S-MNIST (T = 784, B = 256, h = 256) on 2 threads they take about 47 MB in
+    float32.
     """
     _scratch.__dict__.clear()
 
@@ -479,22 +484,22 @@ def _scratch_buffers(config, n_workers, n_window, n_round, backward):
     """Return the worker buffers and the per-group gradient buffers of a call, reusing the last call's.
 
     The buffers may hold more workers, steps or groups than the call needs: a spare
-    worker finds no group to run. The gradient buffers are uninitialised, because
+    worker finds no group to run. New buffers have the call's own sizes, so they
+    stay within its memory estimate. The gradient buffers are uninitialised, because
     every group that runs writes its whole slot.
     """
     dtype = config.np_dtype
     n_in, n_hidden, n_out = config.n_in, config.n_hidden, config.n_out
     model = MODEL_CODES[config.model]
     slot = "backward" if backward else "forward"
+    # A forward pass keeps two steps and no gradients, whatever its length and batch.
     n_round = n_round if backward else 1
+    n_window = n_window if backward else 1
     key = (model, n_in, n_hidden, n_out, dtype.str)
     sizes = (n_workers, n_window, n_round)
     cached = getattr(_scratch, slot, None)
-    if cached is not None and cached.key == key:
-        if all(have >= need for have, need in zip(cached.sizes, sizes)):
-            return cached.buffers, cached.grads
-        sizes = tuple(max(have, need) for have, need in zip(cached.sizes, sizes))
-        n_workers, n_window, n_round = sizes
+    if cached is not None and cached.key == key and all(have >= need for have, need in zip(cached.sizes, sizes)):
+        return cached.buffers, cached.grads
 
     # Drop the old buffers before allocating the new ones, so both never coexist.
     setattr(_scratch, slot, None)
