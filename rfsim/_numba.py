@@ -14,6 +14,9 @@ below. The exponential of ``rfsim.surrogate`` writes its fused multiply-adds
 explicitly instead, because it is inlined into kernels compiled without
 ``contract``.
 
+The serial kernels of the BPTT engine compile without reference counting
+(``njit_kernel``), which makes array views free of atomic operations.
+
 Set the environment variable ``RFSIM_NUMBA_CACHE=0`` to disable the on-disk cache
 (for example on a read-only installation).
 
@@ -128,6 +131,22 @@ def njit(*args, **kwargs):
     kwargs.setdefault("cache", CACHE)
     kwargs.setdefault("nogil", True)
     return numba.njit(*args, **kwargs)
+
+
+def njit_kernel(*args, **kwargs):
+    """Compile a serial kernel that allocates nothing, without Numba's reference counting.
+
+    Numba counts the references to an array's memory block with an atomic add and
+    subtract when a function creates or passes on a view of the array, and its
+    compiler removes only some of these pairs. Two threads that slice the same
+    shared array (weights, inputs, outputs) then contend for the cache line of that
+    count. A kernel that only reads and writes the arrays it is given needs no
+    count, and Numba's option ``_nrt=False`` (a private option of Numba's compiler,
+    present in 0.68) turns the counting off. An allocation in such a kernel,
+    including a slice assignment from another array, fails to compile.
+    """
+    kwargs.setdefault("_nrt", False)
+    return njit(*args, **kwargs)
 
 
 def njit_parallel(*args, **kwargs):

@@ -17,7 +17,7 @@ dL/dz_{t-1} that comes through a_t, (1 - rho) dL/da_t. ``cell`` rows are alpha,
 1 - alpha, rho, 1 - rho; ``cell_grad`` accumulates dL/dalpha and dL/drho.
 """
 
-from rfsim._numba import njit
+from rfsim._numba import njit_kernel
 from rfsim.network.kernels_common import ALIF_BETA, ALIF_THETA, ONE, ZERO
 from rfsim.surrogate import surrogate_params, surrogate_value
 
@@ -28,7 +28,7 @@ U_BAR, A_BAR, Z_CARRY = 0, 1, 2
 """Adjoint slots of the ALIF neuron."""
 
 
-@njit
+@njit_kernel
 def alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts):
     """Advance one sequence's ALIF neurons by one step; return the number of spikes."""
     theta_0, beta, one, zero = consts[ALIF_THETA], consts[ALIF_BETA], consts[ONE], consts[ZERO]
@@ -54,7 +54,7 @@ def alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts):
     return n_spikes
 
 
-@njit(error_model="numpy")
+@njit_kernel(error_model="numpy")
 def alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate):
     """Back-propagate one ALIF step of one sequence.
 

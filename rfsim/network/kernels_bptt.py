@@ -22,7 +22,7 @@ per group, (m h + h^2 + 3 h + h C + 2 C) x itemsize bytes of gradient buffers.
 
 import numpy as np
 
-from rfsim._numba import fetch_add, njit, njit_parallel, prange
+from rfsim._numba import fetch_add, njit_kernel, njit_parallel, prange
 from rfsim.network.kernels_alif import alif_backward_row, alif_forward_row
 from rfsim.network.kernels_common import (
     ONE,
@@ -70,7 +70,21 @@ STATE_NAMES = {MODEL_BRF: ("u", "v", "q"), MODEL_RF: ("u", "v"), MODEL_BHRF: ("u
 """Recorded state variables per model, in the order of the record array's first axis."""
 
 
-@njit
+@njit_kernel
+def _copy_row(source, target):
+    """Copy the 1-d array ``source`` into ``target`` (a slice assignment would allocate)."""
+    for i in range(target.shape[0]):
+        target[i] = source[i]
+
+
+@njit_kernel
+def _copy_rows(source, target):
+    """Copy the 2-d array ``source`` into ``target`` row by row."""
+    for row in range(target.shape[0]):
+        _copy_row(source[row], target[row])
+
+
+@njit_kernel
 def _cell_forward(model, reset, drive, prev, z_prev, new, z_new, cell, consts):
     if model == MODEL_BRF:
         return brf_forward_row(drive, prev, new, z_new, cell, consts)
@@ -81,7 +95,7 @@ def _cell_forward(model, reset, drive, prev, z_prev, new, z_new, cell, consts):
     return alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts)
 
 
-@njit
+@njit_kernel
 def _cell_backward(model, reset, zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts,
                    surrogate):
     if model == MODEL_BRF:
@@ -94,7 +108,7 @@ def _cell_backward(model, reset, zbar, prev, z_prev, new, z_new, adj, drive_bar,
         alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate)
 
 
-@njit
+@njit_kernel
 def _record_row(model, reset, new, z_new, z_sent, consts, record, record_z):
     """Copy one sequence's post-step state into its record rows, in the order of ``STATE_NAMES``.
 
@@ -116,7 +130,7 @@ def _record_row(model, reset, new, z_new, z_sent, consts, record, record_z):
             record[2, i] = new[2, i]
 
 
-@njit
+@njit_kernel
 def _loss_active(t, n_steps, loss_offset, label_last, with_loss):
     if not with_loss:
         return False
@@ -125,7 +139,7 @@ def _loss_active(t, n_steps, loss_offset, label_last, with_loss):
     return t >= loss_offset
 
 
-@njit
+@njit_kernel
 def _readout_adjoint_step(k, t_start, rows, first, n_steps, loss_offset, label_last, with_loss, labels, soft, use_soft,
                           loss_scale, probs, out_hist, d_hist, z_hist, spiked, n_spiked, alpha_o, one_minus_alpha_o,
                           acc_w_out_t, acc_bias_o, acc_alpha_o, out_bar, loss_bar, d_bar, with_weights, event_driven):
@@ -149,7 +163,7 @@ def _readout_adjoint_step(k, t_start, rows, first, n_steps, loss_offset, label_l
                             event_driven)
 
 
-@njit
+@njit_kernel
 def _spike_pass(x, z, spiked, n_spiked, w_in_t, w_ext_t, bias_h, has_bias_h, event_driven, ext, drive):
     """Write [W_in x + W_rec z (+ b_h), W_o z] of one sequence into ``ext`` and its first h entries into ``drive``."""
     drive_row(x, z, spiked, n_spiked, w_in_t, w_ext_t, bias_h, has_bias_h, event_driven, ext)
@@ -157,7 +171,7 @@ def _spike_pass(x, z, spiked, n_spiked, w_in_t, w_ext_t, bias_h, has_bias_h, eve
         drive[i] = ext[i]
 
 
-@njit
+@njit_kernel
 def _run_group(
     group, local, options, t_start, n_window, x, labels, soft, loss_scale,
     w_in_t, w_ext_t, w_rec, bias_h, cell, w_out, bias_o, alpha_o, one_minus_alpha_o, consts,
@@ -183,16 +197,16 @@ def _run_group(
     drive[:] = 0.0
     for r in range(rows):
         lo, hi = r * n_hidden, (r + 1) * n_hidden
-        hist[0, :, lo:hi] = init_state[first + r]
-        z_hist[0, lo:hi] = init_z[first + r]
-        out_hist[0, r] = init_out[first + r]
+        _copy_rows(init_state[first + r], hist[0, :, lo:hi])
+        _copy_row(init_z[first + r], z_hist[0, lo:hi])
+        _copy_row(init_out[first + r], out_hist[0, r])
 
     # Spike deletion (forward only, so two slots): the drive and the readout read the
     # delivered spikes z_t * keep_t, the neurons their own emitted spikes in z_hist.
     sent = z_hist
     if use_keep:
         z_sent[:] = 0
-        z_sent[0] = z_hist[0]
+        _copy_row(z_hist[0], z_sent[0])
         sent = z_sent
     if event_driven:
         for r in range(4):
@@ -237,7 +251,7 @@ def _run_group(
                 d_now[c] = ext[r, n_hidden + c]
             leaky_readout_row(d_now, bias_o, has_bias_o, alpha_o, one_minus_alpha_o, out_hist[prev, r],
                               out_hist[now, r])
-            outputs[t, first + r] = out_hist[now, r]
+            _copy_row(out_hist[now, r], outputs[t, first + r])
             if _loss_active(t, n_steps, loss_offset, label_last, with_loss):
                 b = first + r
                 label = labels[t if labels.shape[0] > 1 else 0, b]
@@ -253,9 +267,9 @@ def _run_group(
 
     for r in range(rows):
         lo, hi = r * n_hidden, (r + 1) * n_hidden
-        final_state[first + r] = hist[last, :, lo:hi]
-        final_z[first + r] = z_hist[last, lo:hi]
-        final_out[first + r] = out_hist[last, r]
+        _copy_rows(hist[last, :, lo:hi], final_state[first + r])
+        _copy_row(z_hist[last, lo:hi], final_z[first + r])
+        _copy_row(out_hist[last, r], final_out[first + r])
     if not backward:
         return
 
@@ -313,12 +327,12 @@ def _run_group(
             recurrent_adjoint(drive_bar, w_rec, d_bar, w_out, z_rec)
 
     # Hand the worker's sums to this group's buffers, rows in order.
-    g_w_in_t[local] = acc_w_in_t
-    g_w_rec_t[local] = acc_w_ext_t[:, :n_hidden]
-    g_bias_h[local] = acc_bias_h
-    g_w_out_t[local] = acc_w_ext_t[:, n_hidden:n_hidden + g_w_out_t.shape[2]]
-    g_bias_o[local] = acc_bias_o
-    g_alpha_o[local] = acc_alpha_o
+    _copy_rows(acc_w_in_t, g_w_in_t[local])
+    _copy_rows(acc_w_ext_t[:, :n_hidden], g_w_rec_t[local])
+    _copy_row(acc_bias_h, g_bias_h[local])
+    _copy_rows(acc_w_ext_t[:, n_hidden:n_hidden + g_w_out_t.shape[2]], g_w_out_t[local])
+    _copy_row(acc_bias_o, g_bias_o[local])
+    _copy_row(acc_alpha_o, g_alpha_o[local])
     g_cell[local] = 0.0
     for r in range(4):
         for row in range(g_cell.shape[1]):

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from rfsim._numba import FASTMATH_FMA, njit
+from rfsim._numba import FASTMATH_FMA, njit_kernel
 
 DT, TWO_DT, THETA, GAMMA, ALIF_THETA, ALIF_BETA, ONE, ZERO, REFRACTORY, SMOOTH_RESET = range(10)
 """Indices into ``consts``: dt, 2 dt, theta, gamma, ALIF base threshold, ALIF beta, 1, 0,
@@ -31,7 +31,7 @@ and the BRF switches as 1.0 (on) or 0.0 (off): q_{t-1} in the threshold, q_{t-1}
 N_CONSTS = 10
 
 
-@njit
+@njit_kernel
 def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, event_driven, out):
     """Write the hidden drive I_t = W_in x_t + W_rec z_{t-1} (+ b_h) of one sequence into ``out``.
 
@@ -62,7 +62,7 @@ def drive_row(x, z_prev, spiked, n_spiked, w_in_t, w_rec_t, bias, has_bias, even
             out[i] += bias[i]
 
 
-@njit
+@njit_kernel
 def spike_list(z, spiked):
     """Write the indices i with z[i] != 0 into ``spiked`` in ascending order; return their number.
 
@@ -75,7 +75,7 @@ def spike_list(z, spiked):
     return n
 
 
-@njit
+@njit_kernel
 def add_spike_rows(z, spiked, n_spiked, w_t, event_driven, out):
     """Add the rows w_t[j] of the neurons j with z[j] = 1 to ``out``, in ascending j.
 
@@ -101,7 +101,7 @@ def add_spike_rows(z, spiked, n_spiked, w_t, event_driven, out):
                 out[i] += w_t[j, i] * zj
 
 
-@njit
+@njit_kernel
 def leaky_readout_row(d, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new):
     """Add b_o to the readout drive ``d`` (with ``has_bias``) and write o_t = o_{t-1} alpha_o + d_t (1 - alpha_o)."""
     n_out = d.shape[0]
@@ -113,7 +113,7 @@ def leaky_readout_row(d, bias, has_bias, alpha, one_minus_alpha, o_prev, o_new):
         o_new[c] = o_prev[c] * alpha[c] + d[c] * one_minus_alpha[c]
 
 
-@njit
+@njit_kernel
 def readout_adjoint_row(out_bar, loss_bar, o_prev, d, z, spiked, n_spiked, alpha, one_minus_alpha, g_w_out_t, g_bias,
                         g_alpha, d_bar, with_weights, event_driven):
     """Back-propagate the LI readout of one sequence at one step, up to its drive d_t.
@@ -137,7 +137,7 @@ def readout_adjoint_row(out_bar, loss_bar, o_prev, d, z, spiked, n_spiked, alpha
         add_to_spike_rows(d_bar, z, spiked, n_spiked, event_driven, g_w_out_t)
 
 
-@njit
+@njit_kernel
 def add_to_spike_rows(values, z, spiked, n_spiked, event_driven, acc):
     """Add ``values`` to the first entries of acc[j] for every neuron j with z[j] = 1, in ascending j.
 
@@ -158,7 +158,7 @@ def add_to_spike_rows(values, z, spiked, n_spiked, event_driven, acc):
                 acc[j, i] += values[i] * zj
 
 
-@njit
+@njit_kernel
 def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t, g_bias, has_bias, event_driven):
     """Accumulate the gradients of W_in, W_rec and (with ``has_bias``) b_h from dL/dI_t of one sequence.
 
@@ -184,7 +184,7 @@ def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t,
             g_bias[i] += drive_bar[i]
 
 
-@njit
+@njit_kernel
 def log_softmax_parts(o):
     """Return (max, log sum exp(o - max)) of one output row, in float64."""
     peak = -math.inf
@@ -197,7 +197,7 @@ def log_softmax_parts(o):
     return peak, math.log(total)
 
 
-@njit
+@njit_kernel
 def _cross_entropy(o, label, soft, use_soft, peak, log_total):
     """Return -sum_c y_c log softmax(o)_c from log softmax(o)_c = (o_c - peak) - log_total."""
     if not use_soft:
@@ -209,14 +209,14 @@ def _cross_entropy(o, label, soft, use_soft, peak, log_total):
     return loss
 
 
-@njit
+@njit_kernel
 def loss_row(o, label, soft, use_soft):
     """Return -sum_c y_c log softmax(o)_c of one output row, y one-hot at ``label`` or ``soft``."""
     peak, log_total = log_softmax_parts(o)
     return _cross_entropy(o, label, soft, use_soft, peak, log_total)
 
 
-@njit
+@njit_kernel
 def loss_and_softmax_row(o, label, soft, use_soft, probs):
     """Return ``loss_row(o, ...)`` and write softmax(o) into ``probs`` (float64), with one exp per class."""
     peak = -math.inf
@@ -233,7 +233,7 @@ def loss_and_softmax_row(o, label, soft, use_soft, probs):
     return _cross_entropy(o, label, soft, use_soft, peak, log_total)
 
 
-@njit
+@njit_kernel
 def loss_grad_row(probs, label, soft, use_soft, scale, out):
     """Write scale * d(loss_row)/do into ``out`` from p = softmax(o): scale (p sum(y) - y)."""
     if not use_soft:
@@ -247,7 +247,7 @@ def loss_grad_row(probs, label, soft, use_soft, scale, out):
         out[c] = (probs[c] * mass - soft[c]) * scale
 
 
-@njit(fastmath=FASTMATH_FMA)
+@njit_kernel(fastmath=FASTMATH_FMA)
 def _add_transposed_product(a, w, out):
     """Add sum_i a[r, i] w[i, j] to out[r, j] for the 4 rows r, four rows of ``w`` at a time.
 
@@ -278,7 +278,7 @@ def _add_transposed_product(a, w, out):
             out[3, j] += a3 * w[i, j]
 
 
-@njit(fastmath=FASTMATH_FMA)
+@njit_kernel(fastmath=FASTMATH_FMA)
 def recurrent_adjoint(drive_bar, w_rec, d_bar, w_out, out):
     """Write out[r, j] = sum_i drive_bar[r, i] W_rec[i, j] + sum_c d_bar[r, c] W_o[c, j].
 

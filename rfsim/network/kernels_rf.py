@@ -41,7 +41,7 @@ per-neuron derivatives with respect to (omega, b_t) for BRF and RF and (omega^2,
 for BHRF; the engine turns them into raw-parameter gradients.
 """
 
-from rfsim._numba import njit
+from rfsim._numba import njit_kernel
 from rfsim.network.kernels_common import DT, GAMMA, ONE, REFRACTORY, SMOOTH_RESET, THETA, TWO_DT, ZERO
 from rfsim.surrogate import surrogate_params, surrogate_value
 
@@ -55,7 +55,7 @@ RESET_NONE, RESET_SOFT, RESET_HARD = 0, 1, 2
 """Integer codes of ``RSNNConfig.rf_reset``."""
 
 
-@njit
+@njit_kernel
 def brf_forward_row(drive, prev, new, z_new, cell, consts):
     """Advance one sequence's BRF neurons by one step; return the number of spikes."""
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
@@ -81,7 +81,7 @@ def brf_forward_row(drive, prev, new, z_new, cell, consts):
     return n_spikes
 
 
-@njit(error_model="numpy")
+@njit_kernel(error_model="numpy")
 def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
     """Back-propagate one BRF step of one sequence (see the module docstring for the layouts).
 
@@ -118,7 +118,7 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
         adj[Q_BAR, i] = q_bar - b_bar * smooth_reset
 
 
-@njit
+@njit_kernel
 def rf_after_reset(u_tilde, v_tilde, spiked, reset, theta, one, zero):
     """Return the post-reset (u, v) of an RF neuron from its pre-reset values and spike.
 
@@ -133,7 +133,7 @@ def rf_after_reset(u_tilde, v_tilde, spiked, reset, theta, one, zero):
     return u_tilde, v_tilde
 
 
-@njit
+@njit_kernel
 def rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset):
     """Advance one sequence's RF neurons by one step; return the number of spikes."""
     dt, theta, one, zero = consts[DT], consts[THETA], consts[ONE], consts[ZERO]
@@ -153,7 +153,7 @@ def rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset):
     return n_spikes
 
 
-@njit(error_model="numpy")
+@njit_kernel(error_model="numpy")
 def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset):
     """Back-propagate one RF step of one sequence, including its reset."""
     dt, theta, one, zero = consts[DT], consts[THETA], consts[ONE], consts[ZERO]
@@ -186,7 +186,7 @@ def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_g
         adj[V_BAR, i] = v_bar * decay - u_bar * rotation
 
 
-@njit
+@njit_kernel
 def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
     """Advance one sequence's BHRF neurons by one step; return the number of spikes."""
     dt, two_dt, theta, gamma = consts[DT], consts[TWO_DT], consts[THETA], consts[GAMMA]
@@ -212,7 +212,7 @@ def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
     return n_spikes
 
 
-@njit(error_model="numpy")
+@njit_kernel(error_model="numpy")
 def bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
     """Back-propagate one BHRF step of one sequence."""
     dt, two_dt, theta, gamma = consts[DT], consts[TWO_DT], consts[THETA], consts[GAMMA]
