@@ -31,7 +31,7 @@ import os
 from pathlib import Path
 
 import numba
-from numba.core import cgutils, types
+from numba.core import cgutils, cpu, types
 from numba.extending import intrinsic
 
 FASTMATH = frozenset({"reassoc", "nsz", "arcp", "afn"})
@@ -133,6 +133,10 @@ def njit(*args, **kwargs):
     return numba.njit(*args, **kwargs)
 
 
+_HAS_NRT_OPTION = hasattr(cpu.CPUTargetOptions, "_nrt")
+"""Whether this Numba accepts the private option ``_nrt`` that ``njit_kernel`` sets."""
+
+
 def njit_kernel(*args, **kwargs):
     """Compile a serial kernel that allocates nothing, without Numba's reference counting.
 
@@ -143,9 +147,11 @@ def njit_kernel(*args, **kwargs):
     count. A kernel that only reads and writes the arrays it is given needs no
     count, and Numba's option ``_nrt=False`` (a private option of Numba's compiler,
     present in 0.68) turns the counting off. An allocation in such a kernel,
-    including a slice assignment from another array, fails to compile.
+    including a slice assignment from another array, fails to compile. A Numba
+    without the option compiles the kernel with counting: slower, same results.
     """
-    kwargs.setdefault("_nrt", False)
+    if _HAS_NRT_OPTION:
+        kwargs.setdefault("_nrt", False)
     return njit(*args, **kwargs)
 
 

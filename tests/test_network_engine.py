@@ -413,6 +413,17 @@ def test_prepared_weights_padded_and_aligned(dtype):
         assert getattr(prepared, name).ctypes.data % kb.LINE_BYTES == 0, name
 
 
+def test_serial_kernels_skip_reference_counting():
+    # Array views in the per-step kernels must not touch shared reference counts.
+    from rfsim import _numba
+    from rfsim.network import kernels_bptt, kernels_common, kernels_rf
+
+    assert _numba._HAS_NRT_OPTION
+    for kernel in (kernels_bptt._run_group, kernels_bptt._readout_adjoint_step, kernels_common.recurrent_adjoint,
+                   kernels_common.add_to_spike_rows, kernels_rf.brf_backward_row):
+        assert kernel.targetoptions.get("_nrt") is False, kernel.__name__
+
+
 def test_kernels_stay_in_bounds():
     # Numba skips index checks unless NUMBA_BOUNDSCHECK is set, so an out-of-bounds read
     # (for example of a row padded to whole cache lines) would go unnoticed elsewhere.
