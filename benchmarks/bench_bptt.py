@@ -55,7 +55,7 @@ TORCH_ECG_EPOCH_SECONDS = 33.0
 TORCH_SMNIST_STEP_SECONDS = 1.65
 TARGET_ECG_EPOCH_SPEEDUP = 50.0
 # NOTE: on the 2-core AMD EPYC (KVM) development host the float32 S-MNIST step met this
-# in 8 of 11 runs of the current engine; in busy host phases it took 0.34 to 0.36 s
+# in 8 of 11 runs of the current engine. In busy host phases it took 0.34 to 0.36 s
 # (benchmarks/RESULTS.md).
 TARGET_SMNIST_STEP_SPEEDUP = 5.0
 

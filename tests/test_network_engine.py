@@ -183,8 +183,8 @@ def test_scratch_stale_values_never_read(dtype, batch, window):
     fresh_forward = forward(config, params, x, record=True)
 
     for slot in ("backward", "forward"):
-        kept = getattr(engine._scratch, slot)
-        for array in [*kept.buffers.values(), *kept.grads.values()]:
+        scratch = getattr(engine._scratch, slot)
+        for array in [*scratch.buffers.values(), *scratch.grads.values()]:
             array.fill(np.nan if np.issubdtype(array.dtype, np.floating) else 1)
     again, again_grads = value_and_grad(config, params, x, targets, tbptt_window=window)
     again_forward = forward(config, params, x, record=True)
@@ -205,7 +205,7 @@ def test_scratch_kept_per_thread_and_released():
     value_and_grad(config, params, x, targets)
     assert engine._scratch.backward.buffers is kept_buffers
 
-    # A shorter window and a smaller batch reuse the buffers, and a longer window grows them.
+    # A shorter window and a smaller batch reuse the buffers.
     value_and_grad(config, params, x[:10, :3], targets[:10, :3] if targets.ndim == 2 else targets[:3])
     assert engine._scratch.backward.buffers is kept_buffers
     # A longer window replaces them with buffers of that call's own sizes (3 groups of 4).
@@ -420,7 +420,7 @@ def test_serial_kernels_skip_reference_counting():
 
     assert _numba._HAS_NRT_OPTION
     for kernel in (kernels_bptt._run_group, kernels_bptt._readout_adjoint_step, kernels_common.recurrent_adjoint,
-                   kernels_common.add_to_spike_rows, kernels_rf.brf_backward_row):
+                   kernels_common.scatter_add_spike_rows, kernels_rf.brf_backward_row):
         assert kernel.targetoptions.get("_nrt") is False, kernel.__name__
 
 

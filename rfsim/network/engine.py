@@ -473,7 +473,7 @@ def release_scratch():
     the same or smaller sizes (threads, window length, groups of 4 sequences up to
     64) reuses them and skips their allocation and first-touch page faults. A call
     that needs larger buffers frees the kept ones and allocates its own. So no call
-    holds more than the larger of its own estimate and that of an earlier call.
+    uses more than the larger of its own estimate and that of an earlier call.
     For S-MNIST (T = 784, B = 256, h = 256) on 2 threads they take about 47 MB in
     float32.
     """

@@ -134,14 +134,15 @@ def readout_adjoint_row(out_bar, loss_bar, o_prev, d, z, spiked, n_spiked, alpha
 
     # Readout weights of the neurons that spiked at t.
     if with_weights:
-        add_to_spike_rows(d_bar, z, spiked, n_spiked, event_driven, g_w_out_t)
+        scatter_add_spike_rows(d_bar, z, spiked, n_spiked, event_driven, g_w_out_t)
 
 
 @njit_kernel
-def add_to_spike_rows(values, z, spiked, n_spiked, event_driven, acc):
-    """Add ``values`` to the first entries of acc[j] for every neuron j with z[j] = 1, in ascending j.
+def scatter_add_spike_rows(values, z, spiked, n_spiked, event_driven, acc):
+    """Scatter-add ``values`` to the first entries of acc[j] for every neuron j with z[j] = 1, in ascending j.
 
-    This is the outer product z values^T added to ``acc``. ``spiked[:n_spiked]`` lists
+    This adds the outer product z values^T to ``acc``, the reverse of ``add_spike_rows``,
+    which gathers rows. ``spiked[:n_spiked]`` lists
     those neurons (see ``spike_list``). The dense path adds values z[j] to every row
     instead, which gives the same bits for finite values.
     """
@@ -177,7 +178,7 @@ def weight_grad_row(drive_bar, x, z_prev, spiked, n_spiked, g_w_in_t, g_w_rec_t,
         for i in range(n_hidden):
             g_w_in_t[k, i] += drive_bar[i] * xk
 
-    add_to_spike_rows(drive_bar, z_prev, spiked, n_spiked, event_driven, g_w_rec_t)
+    scatter_add_spike_rows(drive_bar, z_prev, spiked, n_spiked, event_driven, g_w_rec_t)
 
     if has_bias:
         for i in range(n_hidden):
