@@ -21,7 +21,6 @@ Example::
 """
 
 import sys
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -38,7 +38,6 @@ at commit 5d45b0e.
 """
 
 import numpy as np
-from numba import get_num_threads
 
 from rfsim._numba import njit, njit_parallel, prange
 from rfsim.neurons.rf import heaviside, rf_euler_update

@@ -63,7 +63,6 @@ AdaptiveAILab/brf-neurons at commit 5d45b0e.
 """
 
 import numpy as np
-from numba import get_num_threads
 
 from rfsim._numba import njit, njit_parallel, prange
 from rfsim.errors import RFSimError

@@ -11,7 +11,7 @@ resolved configuration is saved with each run.
 import dataclasses
 import json
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rfsim.errors import RFSimError
