@@ -24,6 +24,13 @@ implementation keeps every intermediate array of the whole sequence for the back
 pass, so for S-MNIST it runs on a smaller batch and its time is scaled linearly to
 batch 256 (labelled as such).
 
+Between the engine's timed steps a second process runs a compute probe: a fixed
+float32 matrix product on every Numba thread, bound by arithmetic alone. Its rate
+(GMAC/s) shows how much compute the host granted during the run. On the 2-core
+development host (a KVM guest) it reads about 110 GMAC/s when both cores are the
+guest's own, and 45 to 75 when other guests share them, and the S-MNIST step slows
+accordingly (benchmarks/RESULTS.md).
+
 Usage::
 
     python benchmarks/bench_bptt.py            # full run, printed table
@@ -138,6 +145,80 @@ def make_step(implementation, config, params, x, targets, grad_clip):
     return step
 
 
+PROBE_CALLS = 4000
+"""Calls of the probe's matrix product per thread and probe (about 20 ms on the development host)."""
+
+
+def make_compute_probe():
+    """Return a function that times a fixed float32 multiply-add kernel on every Numba thread.
+
+    Each thread runs the engine's recurrent adjoint product (4 x 256 adjoints through a
+    256 x 256 and a 16 x 256 matrix) ``PROBE_CALLS`` times on its own data. The
+    function returns the multiply-adds per second of all threads together. The kernel is bound
+    by arithmetic alone (its operands stay in each core's cache), so its rate shows how
+    much compute the host granted in that moment: on a shared virtual machine it drops
+    when other guests load the physical cores, and every step of the engine slows with it.
+    """
+    import numba
+
+    from rfsim.network.kernels_common import recurrent_adjoint
+
+    @numba.njit(parallel=True)
+    def probe_kernel(adjoints, w_rec, readout_adjoints, w_out, out, n_calls):
+        for worker in numba.prange(out.shape[0]):
+            for _ in range(n_calls):
+                recurrent_adjoint(adjoints[worker], w_rec, readout_adjoints[worker], w_out, out[worker])
+
+    n_workers = numba.get_num_threads()
+    rng = np.random.default_rng(1)
+    adjoints = rng.standard_normal((n_workers, 4, 256)).astype(np.float32)
+    w_rec = rng.standard_normal((256, 256)).astype(np.float32)
+    readout_adjoints = rng.standard_normal((n_workers, 4, 16)).astype(np.float32)
+    w_out = rng.standard_normal((16, 256)).astype(np.float32)
+    out = np.zeros((n_workers, 4, 256), np.float32)
+    multiply_adds = n_workers * PROBE_CALLS * 4 * (256 + 16) * 256
+    probe_kernel(adjoints, w_rec, readout_adjoints, w_out, out, 1)
+
+    def probe():
+        started = time.perf_counter()
+        probe_kernel(adjoints, w_rec, readout_adjoints, w_out, out, PROBE_CALLS)
+        return multiply_adds / (time.perf_counter() - started)
+
+    return probe
+
+
+def serve_probe():
+    """Print one probe rate in multiply-adds per second for every line read from stdin (``--probe-server``)."""
+    probe = make_compute_probe()
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        print(repr(probe()), flush=True)
+
+
+def start_probe_server():
+    """Start the compute probe in its own process, so that its compilation stays out of this one's peak memory."""
+    server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--probe-server"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        raise RuntimeError("the compute probe process did not start; its error is printed above")
+    return server
+
+
+def probe_rate(server):
+    """Run the probe once in ``server`` (the other process waits meanwhile) and return its rate."""
+    try:
+        server.stdin.write("probe\n")
+        server.stdin.flush()
+        answer = server.stdout.readline()
+    except BrokenPipeError:
+        answer = ""
+    if not answer:
+        raise RuntimeError(f"the compute probe process stopped (exit code {server.wait(timeout=60)}); "
+                           "any error it printed is above")
+    return float(answer)
+
+
 def run_part(part, repeats, batch, rate, dtype, hidden_rate):
     """Time one configuration with one implementation in this process; return a dict."""
     rng = np.random.default_rng(0)
@@ -157,13 +238,20 @@ def run_part(part, repeats, batch, rate, dtype, hidden_rate):
     first_seconds = time.perf_counter() - started
 
     # CPU time (all threads of this process) is reported beside the wall time, because
-    # it is less sensitive to other processes competing for the cores.
-    times, cpu_times = [], []
+    # it is less sensitive to other processes competing for the cores. The engine's
+    # steps alternate with the compute probe, which records the host's state.
+    probe_server = start_probe_server() if implementation == "engine" else None
+    times, cpu_times, probe_rates = [], [], []
     for _ in range(repeats):
         started, cpu_started = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - started)
         cpu_times.append(time.process_time() - cpu_started)
+        if probe_server is not None:
+            probe_rates.append(probe_rate(probe_server))
+    if probe_server is not None:
+        probe_server.stdin.close()
+        probe_server.wait()
 
     threads = None
     if implementation == "engine":
@@ -178,6 +266,8 @@ def run_part(part, repeats, batch, rate, dtype, hidden_rate):
         "cpu_median": statistics.median(cpu_times),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "numba_threads": threads,
+        "probe_gmac_per_s": statistics.median(probe_rates) / 1e9 if probe_rates else None,
+        "probe_gmac_per_s_max": max(probe_rates) / 1e9 if probe_rates else None,
     }
 
 
@@ -248,6 +338,9 @@ def summarise(results):
         "ecg_input_gain": ecg["input_gain"],
         "smnist_input_gain": smnist["input_gain"],
         "numba_threads": ecg["numba_threads"],
+        "ecg_probe_gmac_per_s": ecg["probe_gmac_per_s"],
+        "smnist_probe_gmac_per_s": smnist["probe_gmac_per_s"],
+        "smnist_probe_gmac_per_s_max": smnist["probe_gmac_per_s_max"],
         "dtype": ecg["dtype"],
         "repeats_engine": ecg["repeats"],
     }
@@ -268,6 +361,7 @@ def print_report(summary, rate):
     print(f"  engine CPU time  {summary['ecg_step_cpu_seconds']:.4f} s per step (all threads)")
     print(f"  engine epoch     {summary['ecg_epoch_seconds']:.3f} s  ({ECG_STEPS_PER_EPOCH} steps)")
     print(f"  first step       {summary['ecg_first_step_seconds']:.2f} s (includes compiling or loading the backward kernels)")
+    print(f"  compute probe    {summary['ecg_probe_gmac_per_s']:.1f} GMAC/s median between the steps")
     print(f"  peak RSS         {summary['ecg_peak_rss_mb']:.0f} MB")
     print(f"  NumPy step       {summary['numpy_ecg_step_seconds']:.3f} s  (autograd reference + Adam, 1 BLAS thread), "
           f"ratio {summary['numpy_ratio_ecg']:.1f}x")
@@ -280,6 +374,8 @@ def print_report(summary, rate):
     print(f"  engine CPU time  {summary['smnist_step_cpu_seconds']:.4f} s per step (all threads)")
     print(f"  engine epoch     {summary['smnist_epoch_seconds']:.1f} s  ({SMNIST_STEPS_PER_EPOCH} steps)")
     print(f"  first step       {summary['smnist_first_step_seconds']:.2f} s")
+    print(f"  compute probe    {summary['smnist_probe_gmac_per_s']:.1f} GMAC/s median between the steps "
+          f"(max {summary['smnist_probe_gmac_per_s_max']:.1f}; see below)")
     print(f"  peak RSS         {summary['smnist_peak_rss_mb']:.0f} MB")
     print(f"  NumPy step       {summary['numpy_smnist_step_seconds_at_batch']:.3f} s at batch "
           f"{summary['numpy_smnist_batch']}, scaled linearly to batch 256: "
@@ -295,6 +391,10 @@ def print_report(summary, rate):
     print(f"  S-MNIST step speed-up  {summary['speedup_smnist_step_vs_torch']:.1f}x "
           f"(target >= {TARGET_SMNIST_STEP_SPEEDUP:.0f}x, < {TORCH_SMNIST_STEP_SECONDS / TARGET_SMNIST_STEP_SPEEDUP:.2f} s/step): "
           f"{'met' if ok_smnist else 'NOT met'}")
+    print()
+    print("The compute probe times a fixed float32 matrix product on every Numba thread between the")
+    print("timed steps. It needs no memory traffic, so a rate below this machine's usual one means the")
+    print("host granted less compute during the run, and the step times above are slower by about as much.")
 
 
 def main():
@@ -313,8 +413,12 @@ def main():
     parser.add_argument("--part", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=16, help=argparse.SUPPRESS)
+    parser.add_argument("--probe-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.probe_server:
+        serve_probe()
+        return
     if args.part:
         print(json.dumps(run_part(args.part, args.repeats, args.batch, args.ecg_rate, args.dtype,
                                   args.hidden_rate)))

@@ -1,0 +1,47 @@
+"""The compute probe of benchmarks/bench_bptt.py: a second process that times a fixed kernel on request."""
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import bench_bptt  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def probe_server():
+    server = bench_bptt.start_probe_server()
+    yield server
+    if server.poll() is None:
+        server.kill()
+
+
+def test_probe_answers_each_request_with_a_rate(probe_server):
+    rates = [bench_bptt.probe_rate(probe_server) for _ in range(3)]
+
+    # PROBE_CALLS products of 4 x 272 x 256 multiply-adds per thread: any real CPU
+    # does them in more than a microsecond and less than a minute.
+    multiply_adds = bench_bptt.PROBE_CALLS * 4 * 272 * 256
+    for rate in rates:
+        assert math.isfinite(rate)
+        assert multiply_adds / 60.0 < rate < multiply_adds * 64 / 1e-6
+
+
+def test_probe_server_exits_when_its_input_closes():
+    server = bench_bptt.start_probe_server()
+    server.stdin.close()
+
+    assert server.wait(timeout=60) == 0
+
+
+def test_stopped_probe_server_is_reported():
+    server = bench_bptt.start_probe_server()
+    server.kill()
+    server.wait(timeout=60)
+
+    with pytest.raises(RuntimeError, match="probe process stopped"):
+        bench_bptt.probe_rate(server)
