@@ -1,7 +1,6 @@
 """The compute probe of benchmarks/bench_bptt.py: a second process that times a fixed kernel on request."""
 
 import math
-import subprocess
 import sys
 from pathlib import Path
 
