@@ -26,13 +26,14 @@ Notes
 * Memory: the sequences are processed in groups of 4, each group on one thread, and
   only the groups running at the same time keep their trajectories. A call with window
   length T_w (T, or ``tbptt_window``), batch B and h hidden neurons needs about
-  n_threads x 4 x (T_w + 1) x (n_slots x 8 + 5) x h bytes of trajectory in float64
-  (n_slots = 2 for RF, 3 for BRF and BHRF, 4 for ALIF; the 5 bytes are the spike and
-  its entry in the step's list of spiking neurons), plus min(ceil(B/4), 64) x
-  (h^2 + (m + 3 + C) h) x 8 bytes of per-group gradient buffers, plus twice the outputs
-  T x B x C. So it grows linearly in T_w, as h^2 through the gradient buffers, and in B
+  n_threads x 4 x (T_w + 1) x (n_stored x 8 + 5) x h bytes of trajectory in float64
+  (n_stored = 2 for RF, BRF and BHRF, 4 for ALIF; the 5 bytes are the spike and its
+  entry in the step's list of spiking neurons; the refractory variable q of the BRF
+  and BHRF is stored every 16 steps and replayed from the spikes in between, with the
+  same bits), plus min(ceil(B/4), 64) x (h^2 + (m + 3 + C) h) x 8 bytes of per-group
+  gradient buffers, plus twice the outputs T x B x C. So it grows linearly in T_w, as h^2 through the gradient buffers, and in B
   only through the outputs and the gradient buffers: S-MNIST (T = 784, B = 256,
-  h = 256) is estimated at 127 MB on 2 threads (69 MB in float32).
+  h = 256) is estimated at 115 MB on 2 threads (63 MB in float32).
   ``estimate_memory_bytes`` returns the estimate. A call whose estimate exceeds
   ``config.memory_limit`` raises ``RFSimError`` and suggests a ``tbptt_window``; there
   is no checkpoint-and-recompute mode.
@@ -395,8 +396,8 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     n_groups = math.ceil(batch / kb.GROUP_SIZE)
     n_workers = max(1, min(_thread_count(config), n_groups))
 
-    total = n_workers * kb.worker_buffer_bytes(window, kb.N_SLOTS[model], n_in, n_hidden, n_out, itemsize,
-                                                backward)
+    total = n_workers * kb.worker_buffer_bytes(window, kb.N_STORED[model], model in kb.Q_MODELS, n_in, n_hidden,
+                                                n_out, itemsize, backward)
     if backward:
         total += min(n_groups, MAX_GROUPS_PER_CALL) * kb.group_gradient_bytes(n_in, n_hidden, n_out, itemsize)
     padded = n_groups * kb.GROUP_SIZE
@@ -503,8 +504,8 @@ def _scratch_buffers(config, n_workers, n_window, n_round, backward):
 
     # Drop the old buffers before allocating the new ones, so both never coexist.
     setattr(_scratch, slot, None)
-    buffers = kb.allocate_worker_buffers(n_workers, n_window, kb.N_SLOTS[model], n_in, n_hidden, n_out, dtype,
-                                         backward)
+    buffers = kb.allocate_worker_buffers(n_workers, n_window, kb.N_STORED[model], model in kb.Q_MODELS, n_in,
+                                         n_hidden, n_out, dtype, backward)
     grads = dict(
         g_w_in_t=np.empty((n_round, n_in, n_hidden), dtype),
         g_w_rec_t=np.empty((n_round, n_hidden, n_hidden), dtype),
@@ -544,7 +545,8 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, results,
             prepared.bias_o, prepared.alpha_o, prepared.one_minus_alpha_o, prepared.consts,
             state.hidden, state.z, state.out, final.hidden, final.z, final.out,
             results.outputs, results.losses, results.spikes, results.record, results.record_z, keep,
-            buffers["hist"], buffers["z_hist"], buffers["z_sent"], buffers["spiked"], buffers["n_spiked"],
+            buffers["hist"], buffers["q_rot"], buffers["q_saved"], buffers["q_replay"],
+            buffers["z_hist"], buffers["z_sent"], buffers["spiked"], buffers["n_spiked"],
             buffers["out_hist"], buffers["d_hist"],
             buffers["probs"], buffers["drive"], buffers["ext"],
             buffers["adj"], buffers["d_bar"], buffers["drive_bar"], buffers["z_rec"], buffers["out_bar"],

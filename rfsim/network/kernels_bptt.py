@@ -13,10 +13,15 @@ buffers in group order afterwards, so the result does not depend on the number o
 threads or on which thread ran which group.
 
 Within a group the hidden-layer arrays are "wide": the 4 sequences side by side, so
-the neuron kernels run over 4 h entries at once. Memory per worker: about
-(T_w + 1) x 4 x (n_slots x h x itemsize + 5 h + C x itemsize) bytes for the window's
-stored trajectory (T_w is the window length; the 5 h bytes are the spikes and the
-int32 lists of spiking neurons) plus one set of gradient accumulators;
+the neuron kernels run over 4 h entries at once. The trajectory keeps u and v (ALIF:
+its four variables) at every step. q of the BRF and BHRF is kept every ``Q_CHUNK``
+steps only: the backward sweep replays the steps between from the stored spikes, one
+multiply-add per neuron and step, with the forward step's arithmetic (same bits).
+Memory per worker: about (T_w + 1) x 4 x (n_stored x h x itemsize + 5 h + C x itemsize)
+bytes for the window's stored trajectory (T_w is the window length, n_stored is 2,
+or 4 for ALIF; the 5 h bytes are the spikes and the int32 lists of spiking neurons),
+(T_w / Q_CHUNK + Q_CHUNK + 3) x 4 h x itemsize bytes of q, and one set of gradient
+accumulators;
 per group, (m h + h^2 + 3 h + h C + 2 C) x itemsize bytes of gradient buffers.
 """
 
@@ -39,10 +44,12 @@ from rfsim.network.kernels_common import (
     weight_grad_row,
 )
 from rfsim.network.kernels_rf import (
+    Q,
     bhrf_backward_row,
     bhrf_forward_row,
     brf_backward_row,
     brf_forward_row,
+    replay_q_row,
     rf_after_reset,
     rf_backward_row,
     rf_forward_row,
@@ -55,7 +62,16 @@ MODEL_BRF, MODEL_RF, MODEL_BHRF, MODEL_ALIF = 0, 1, 2, 3
 """Integer codes of the hidden models."""
 
 N_SLOTS = {MODEL_BRF: 3, MODEL_RF: 2, MODEL_BHRF: 3, MODEL_ALIF: 4}
-"""Stored state variables per neuron and step."""
+"""State variables per neuron carried from one window to the next."""
+
+N_STORED = {MODEL_BRF: 2, MODEL_RF: 2, MODEL_BHRF: 2, MODEL_ALIF: 4}
+"""State variables per neuron stored at every step (the BRF and BHRF replay q instead)."""
+
+Q_MODELS = (MODEL_BRF, MODEL_BHRF)
+"""Models with the refractory variable q, which the engine replays instead of storing it."""
+
+Q_CHUNK = 16
+"""Steps between the stored copies of q from which the backward sweep replays it (BRF, BHRF)."""
 
 N_ADJOINTS = 3
 """Adjoint slots per neuron (the largest any model needs)."""
@@ -85,31 +101,31 @@ def _copy_rows(source, target):
 
 
 @njit_kernel
-def _cell_forward(model, reset, drive, prev, z_prev, new, z_new, cell, consts):
+def _cell_forward(model, reset, drive, prev, q_prev, z_prev, new, q_new, z_new, cell, consts):
     if model == MODEL_BRF:
-        return brf_forward_row(drive, prev, new, z_new, cell, consts)
+        return brf_forward_row(drive, prev, q_prev, new, q_new, z_new, cell, consts)
     if model == MODEL_RF:
         return rf_forward_row(drive, prev, z_prev, new, z_new, cell, consts, reset)
     if model == MODEL_BHRF:
-        return bhrf_forward_row(drive, prev, new, z_new, cell, consts)
+        return bhrf_forward_row(drive, prev, q_prev, new, q_new, z_new, cell, consts)
     return alif_forward_row(drive, prev, z_prev, new, z_new, cell, consts)
 
 
 @njit_kernel
-def _cell_backward(model, reset, zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts,
+def _cell_backward(model, reset, zbar, prev, q_prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts,
                    surrogate):
     if model == MODEL_BRF:
-        brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
+        brf_backward_row(zbar, prev, q_prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
     elif model == MODEL_RF:
         rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate, reset)
     elif model == MODEL_BHRF:
-        bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
+        bhrf_backward_row(zbar, prev, q_prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate)
     else:
         alif_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_grad, consts, surrogate)
 
 
 @njit_kernel
-def _record_row(model, reset, new, z_new, z_sent, consts, record, record_z):
+def _record_row(model, reset, new, q_new, z_new, z_sent, consts, record, record_z):
     """Copy one sequence's post-step state into its record rows, in the order of ``STATE_NAMES``.
 
     ``z_new`` holds the emitted spikes (for the RF reset) and ``z_sent`` the delivered ones, which are recorded.
@@ -127,7 +143,7 @@ def _record_row(model, reset, new, z_new, z_sent, consts, record, record_z):
         else:
             record[0, i] = new[0, i]
             record[1, i] = new[1, i]
-            record[2, i] = new[2, i]
+            record[2, i] = q_new[i]
 
 
 @njit_kernel
@@ -177,9 +193,9 @@ def _run_group(
     w_in_t, w_ext_t, w_rec, bias_h, cell, w_out, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
-    hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar, drive_bar, z_rec, out_bar,
-    loss_bar, acc_w_in_t, acc_w_ext_t, acc_bias_h, acc_cell, bar_ext, acc_bias_o, acc_alpha_o,
-    g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
+    hist, q_rot, q_saved, q_replay, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar,
+    drive_bar, z_rec, out_bar, loss_bar, acc_w_in_t, acc_w_ext_t, acc_bias_h, acc_cell, bar_ext, acc_bias_o,
+    acc_alpha_o, g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o,
 ):
     model, reset, surrogate = options[0], options[1], options[2]
     event_driven, backward, with_record = options[3] != 0, options[4] != 0, options[5] != 0
@@ -187,19 +203,27 @@ def _run_group(
     n_steps, loss_offset, with_loss, use_keep = options[10], options[11], options[12] != 0, options[13] != 0
     batch = x.shape[1]
     n_hidden = w_rec.shape[0]
+    n_stored = hist.shape[1]
+    has_q = model == MODEL_BRF or model == MODEL_BHRF
     first = group * 4
     rows = min(4, batch - first)
 
-    # Initial state of the window; padding rows stay silent and zero.
+    # Initial state of the window; padding rows stay silent and zero. q (BRF, BHRF) lives
+    # apart from u and v: in two alternating rows, and every Q_CHUNK steps in q_saved.
     hist[0] = 0.0
+    q_rot[:] = 0.0
     z_hist[0] = 0
     out_hist[0] = 0.0
     drive[:] = 0.0
     for r in range(rows):
         lo, hi = r * n_hidden, (r + 1) * n_hidden
-        _copy_rows(init_state[first + r], hist[0, :, lo:hi])
+        _copy_rows(init_state[first + r, :n_stored], hist[0, :, lo:hi])
+        if has_q:
+            _copy_row(init_state[first + r, Q], q_rot[0, lo:hi])
         _copy_row(init_z[first + r], z_hist[0, lo:hi])
         _copy_row(init_out[first + r], out_hist[0, r])
+    if backward and has_q:
+        _copy_row(q_rot[0], q_saved[0])
 
     # Spike deletion (forward only, so two slots): the drive and the readout read the
     # delivered spikes z_t * keep_t, the neurons their own emitted spikes in z_hist.
@@ -226,7 +250,11 @@ def _run_group(
         prev = k if backward else k & 1
         now = k + 1 if backward else (k + 1) & 1
         last = now
-        n_emitted = _cell_forward(model, reset, drive, hist[prev], z_hist[prev], hist[now], z_hist[now], cell, consts)
+        q_prev, q_now = q_rot[k & 1], q_rot[(k + 1) & 1]
+        n_emitted = _cell_forward(model, reset, drive, hist[prev], q_prev, z_hist[prev], hist[now], q_now, z_hist[now],
+                                  cell, consts)
+        if backward and has_q and (k + 1) % Q_CHUNK == 0:
+            _copy_row(q_now, q_saved[(k + 1) // Q_CHUNK])
         if use_keep:
             for r in range(rows):
                 lo = r * n_hidden
@@ -261,13 +289,15 @@ def _run_group(
                 else:
                     losses[t, first + r] = loss_row(out_hist[now, r], label, soft[b if use_soft else 0], use_soft)
             if with_record:
-                _record_row(model, reset, hist[now, :, lo:hi], z_hist[now, lo:hi], sent[now, lo:hi], consts,
-                            record[:, group, t, r], record_z[group, t, r])
+                _record_row(model, reset, hist[now, :, lo:hi], q_now[lo:hi], z_hist[now, lo:hi], sent[now, lo:hi],
+                            consts, record[:, group, t, r], record_z[group, t, r])
     spikes[group] += n_spikes
 
     for r in range(rows):
         lo, hi = r * n_hidden, (r + 1) * n_hidden
-        _copy_rows(hist[last, :, lo:hi], final_state[first + r])
+        _copy_rows(hist[last, :, lo:hi], final_state[first + r, :n_stored])
+        if has_q:
+            _copy_row(q_rot[n_window & 1, lo:hi], final_state[first + r, Q])
         _copy_row(z_hist[last, lo:hi], final_z[first + r])
         _copy_row(out_hist[last, r], final_out[first + r])
     if not backward:
@@ -298,9 +328,18 @@ def _run_group(
     for k in range(n_window - 1, -1, -1):
         t = t_start + k
 
+        # q_k of the BRF and BHRF: on entering a chunk from above, replay it from the chunk's
+        # stored q and the stored spikes up to step k.
+        chunk_step = k % Q_CHUNK
+        if has_q and (k == n_window - 1 or chunk_step == Q_CHUNK - 1):
+            start = k - chunk_step
+            _copy_row(q_saved[start // Q_CHUNK], q_replay[0])
+            for j in range(1, chunk_step + 1):
+                replay_q_row(q_replay[j - 1], z_hist[start + j], q_replay[j], consts)
+
         # Neuron step of all rows from dL/dz_t, then the readout of step t - 1 up to dL/dd_{t-1}.
-        _cell_backward(model, reset, z_bar_wide, hist[k], z_hist[k], hist[k + 1], z_hist[k + 1], adj, drive_bar_wide,
-                       cell, acc_cell, consts, surrogate)
+        _cell_backward(model, reset, z_bar_wide, hist[k], q_replay[chunk_step], z_hist[k], hist[k + 1], z_hist[k + 1],
+                       adj, drive_bar_wide, cell, acc_cell, consts, surrogate)
         if k > 0:
             _readout_adjoint_step(k - 1, t_start, rows, first, n_steps, loss_offset, label_last, with_loss, labels,
                                   soft, use_soft, loss_scale, probs, out_hist, d_hist, z_hist, spiked, n_spiked,
@@ -346,9 +385,9 @@ def run_window(
     w_in_t, w_ext_t, w_rec, bias_h, cell, w_out, bias_o, alpha_o, one_minus_alpha_o, consts,
     init_state, init_z, init_out, final_state, final_z, final_out,
     outputs, losses, spikes, record, record_z, keep,
-    hist, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar, drive_bar, z_rec, out_bar,
-    loss_bar, acc_w_in_t, acc_w_ext_t, acc_bias_h, acc_cell, bar_ext, acc_bias_o, acc_alpha_o,
-    g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o, next_group,
+    hist, q_rot, q_saved, q_replay, z_hist, z_sent, spiked, n_spiked, out_hist, d_hist, probs, drive, ext, adj, d_bar,
+    drive_bar, z_rec, out_bar, loss_bar, acc_w_in_t, acc_w_ext_t, acc_bias_h, acc_cell, bar_ext, acc_bias_o,
+    acc_alpha_o, g_w_in_t, g_w_rec_t, g_bias_h, g_cell, g_w_out_t, g_bias_o, g_alpha_o, next_group,
 ):
     """Run groups ``group_start`` to ``group_stop - 1`` over steps ``t_start .. t_start + n_window - 1``.
 
@@ -376,7 +415,8 @@ def run_window(
                 w_in_t, w_ext_t, w_rec, bias_h, cell, w_out, bias_o, alpha_o, one_minus_alpha_o, consts,
                 init_state, init_z, init_out, final_state, final_z, final_out,
                 outputs, losses, spikes, record, record_z, keep,
-                hist[worker], z_hist[worker], z_sent[worker], spiked[worker], n_spiked[worker], out_hist[worker],
+                hist[worker], q_rot[worker], q_saved[worker], q_replay[worker],
+                z_hist[worker], z_sent[worker], spiked[worker], n_spiked[worker], out_hist[worker],
                 d_hist[worker], probs[worker],
                 drive[worker], ext[worker],
                 adj[worker],
@@ -419,16 +459,30 @@ def padded_width(n, itemsize):
     return -(-n // per_line) * per_line
 
 
-def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out, dtype, backward):
+def q_rows(n_window, backward):
+    """Return the rows of ``q_saved`` and ``q_replay``: the stored copies of q and the replayed chunk."""
+    if not backward:
+        return 1, 1
+    return n_window // Q_CHUNK + 1, Q_CHUNK
+
+
+def allocate_worker_buffers(n_workers, n_window, n_stored, with_q, n_in, n_hidden, n_out, dtype, backward):
     """Allocate the per-worker scratch of ``run_window`` (uninitialised where it is written first).
 
     Hidden-layer rows are "wide": the 4 sequences of a group side by side, 4 h entries.
+    ``n_stored`` is ``N_STORED`` of the model; ``with_q`` (BRF, BHRF) gives the q rows
+    their width, which is 0 otherwise.
     """
     n_time = n_window + 1 if backward else 2
     wide = 4 * n_hidden
+    q_wide = wide if with_q else 0
+    n_saved, n_replay = q_rows(n_window, backward)
     ext_width = padded_width(n_hidden + n_out, np.dtype(dtype).itemsize)
     return dict(
-        hist=aligned_empty((n_workers, n_time, n_slots, wide), dtype),
+        hist=aligned_empty((n_workers, n_time, n_stored, wide), dtype),
+        q_rot=aligned_empty((n_workers, 2, q_wide), dtype),
+        q_saved=aligned_empty((n_workers, n_saved, q_wide), dtype),
+        q_replay=aligned_empty((n_workers, n_replay, q_wide), dtype),
         z_hist=aligned_empty((n_workers, n_time, wide), np.uint8),
         z_sent=aligned_empty((n_workers, 2, wide), np.uint8),
         spiked=aligned_empty((n_workers, n_time, 4, n_hidden), np.int32),
@@ -454,19 +508,22 @@ def allocate_worker_buffers(n_workers, n_window, n_slots, n_in, n_hidden, n_out,
     )
 
 
-def worker_buffer_bytes(n_window, n_slots, n_in, n_hidden, n_out, itemsize, backward):
+def worker_buffer_bytes(n_window, n_stored, with_q, n_in, n_hidden, n_out, itemsize, backward):
     """Return the bytes ``allocate_worker_buffers`` takes per worker."""
     n_time = n_window + 1 if backward else 2
     wide = 4 * n_hidden
-    per_step = n_slots * wide * itemsize + wide + 4 * wide + 4 * 8 + 4 * n_out * itemsize
+    n_saved, n_replay = q_rows(n_window, backward)
+    q_bytes = (2 + n_saved + n_replay) * wide * itemsize if with_q else 0
+    per_step = n_stored * wide * itemsize + wide + 4 * wide + 4 * 8 + 4 * n_out * itemsize
     d_steps = n_window if backward else 1
     fixed = (N_ADJOINTS + 5) * wide * itemsize + 8 * 4 * n_out * itemsize + 2 * wide
     padding = (padded_width(n_hidden + n_out, itemsize) - n_hidden - n_out) * itemsize
     accumulators = (group_gradient_bytes(n_in, n_hidden, n_out, itemsize) + N_CELL_GRAD * wide * itemsize
                     + n_hidden * padding if backward else 0)
-    # Up to one line of slack for each of the 22 arrays from ``aligned_empty``.
-    alignment = 22 * LINE_BYTES
-    return n_time * per_step + d_steps * 4 * n_out * (itemsize + 8) + fixed + 8 * padding + accumulators + alignment
+    # Up to one line of slack for each of the 25 arrays from ``aligned_empty``.
+    alignment = 25 * LINE_BYTES
+    return (n_time * per_step + q_bytes + d_steps * 4 * n_out * (itemsize + 8) + fixed + 8 * padding + accumulators
+            + alignment)
 
 
 def group_gradient_bytes(n_in, n_hidden, n_out, itemsize):

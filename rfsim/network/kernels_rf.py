@@ -32,9 +32,13 @@ BHRF (semi-implicit: v first, then u with the new v)::
 The parenthesisation is the evaluation order of the authors' implementation, so the
 float64 states agree with theirs bit for bit given the same drive I_t.
 
-Layouts: ``prev`` and ``new`` are the (n_slots, H) state rows before and after the step
-(slots ``U, V, Q``; for the RF the stored u and v are the pre-reset u~, v~, and the
-post-reset values are recomputed from them and the spike with the same arithmetic);
+Layouts: ``prev`` and ``new`` are the (2, H) rows of u and v before and after the step
+(slots ``U, V``; for the RF the stored u and v are the pre-reset u~, v~, and the
+post-reset values are recomputed from them and the spike with the same arithmetic).
+The BRF and BHRF take q_{t-1} and q_t as separate rows ``q_prev`` and ``q_new``: the
+engine stores u and v at every step but replays q from the stored spikes in the
+backward sweep (``replay_q_row``), with the arithmetic of the forward step, so the
+replayed q has the same bits and the stored state per step shrinks by a third;
 ``adj`` holds the adjoints of the post-step state (slots ``U_BAR, V_BAR, Q_BAR``) and is
 overwritten with the adjoints of the pre-step state. ``cell_grad`` accumulates the
 per-neuron derivatives with respect to (omega, b_t) for BRF and RF and (omega^2, b_t)
@@ -46,7 +50,8 @@ from rfsim.network.kernels_common import DT, GAMMA, ONE, REFRACTORY, SMOOTH_RESE
 from rfsim.surrogate import surrogate_params, surrogate_value
 
 U, V, Q = 0, 1, 2
-"""State slots of the RF-type neurons (RF: u~ and v~ before the reset)."""
+"""State slots of the RF-type neurons (RF: u~ and v~ before the reset). Rows ``U`` and ``V``
+are stored at every step; slot ``Q`` exists only in the state carried between windows."""
 
 U_BAR, V_BAR, Q_BAR = 0, 1, 2
 """Adjoint slots of the RF-type neurons."""
@@ -56,7 +61,7 @@ RESET_NONE, RESET_SOFT, RESET_HARD = 0, 1, 2
 
 
 @njit_kernel
-def brf_forward_row(drive, prev, new, z_new, cell, consts):
+def brf_forward_row(drive, prev, q_prev, new, q_new, z_new, cell, consts):
     """Advance one sequence's BRF neurons by one step; return the number of spikes."""
     dt, theta, gamma = consts[DT], consts[THETA], consts[GAMMA]
     refractory, smooth_reset = consts[REFRACTORY], consts[SMOOTH_RESET]
@@ -64,7 +69,7 @@ def brf_forward_row(drive, prev, new, z_new, cell, consts):
     omega, b_base = cell[0], cell[1]
     n_spikes = 0
     for i in range(drive.shape[0]):
-        u, v, q = prev[U, i], prev[V, i], prev[Q, i]
+        u, v, q = prev[U, i], prev[V, i], q_prev[i]
 
         # Damping on the divergence boundary, deepened by the offset and q_{t-1}.
         b = b_base[i] - q * smooth_reset
@@ -76,13 +81,13 @@ def brf_forward_row(drive, prev, new, z_new, cell, consts):
         # Threshold raised by q_{t-1}; q jumps by one per spike (branch-free, so it vectorises).
         spike = (new[U, i] - theta) - q * refractory > 0
         z_new[i] = spike
-        new[Q, i] = q * gamma + (one if spike else zero)
+        q_new[i] = q * gamma + (one if spike else zero)
         n_spikes += spike
     return n_spikes
 
 
 @njit_kernel(error_model="numpy")
-def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
+def brf_backward_row(zbar, prev, q_prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
     """Back-propagate one BRF step of one sequence (see the module docstring for the layouts).
 
     ``zbar`` is the adjoint of z_t from the readout and the next step's drive;
@@ -94,7 +99,7 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
     omega, b_base = cell[0], cell[1]
     params = surrogate_params(surrogate, consts)
     for i in range(zbar.shape[0]):
-        u, v, q = prev[U, i], prev[V, i], prev[Q, i]
+        u, v, q = prev[U, i], prev[V, i], q_prev[i]
 
         # Spike: q_t = gamma q_{t-1} + z_t adds q_t's adjoint to z_t's; s_t passes it on.
         z_bar = zbar[i] + adj[Q_BAR, i]
@@ -116,6 +121,18 @@ def brf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, s
 
         # Damping b_t = p(omega) - b' - q_{t-1}.
         adj[Q_BAR, i] = q_bar - b_bar * smooth_reset
+
+
+@njit_kernel
+def replay_q_row(q_prev, z_new, q_new, consts):
+    """Write q_t = gamma q_{t-1} + z_t of the BRF and BHRF from q_{t-1} and the spikes z_t.
+
+    The arithmetic is that of ``brf_forward_row`` and ``bhrf_forward_row``, so the
+    result has the bits the forward step computed.
+    """
+    gamma, one, zero = consts[GAMMA], consts[ONE], consts[ZERO]
+    for i in range(q_new.shape[0]):
+        q_new[i] = q_prev[i] * gamma + (one if z_new[i] != 0 else zero)
 
 
 @njit_kernel
@@ -187,14 +204,14 @@ def rf_backward_row(zbar, prev, z_prev, new, z_new, adj, drive_bar, cell, cell_g
 
 
 @njit_kernel
-def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
+def bhrf_forward_row(drive, prev, q_prev, new, q_new, z_new, cell, consts):
     """Advance one sequence's BHRF neurons by one step; return the number of spikes."""
     dt, two_dt, theta, gamma = consts[DT], consts[TWO_DT], consts[THETA], consts[GAMMA]
     one, zero = consts[ONE], consts[ZERO]
     omega_sq, b_base = cell[0], cell[1]
     n_spikes = 0
     for i in range(drive.shape[0]):
-        u, v, q = prev[U, i], prev[V, i], prev[Q, i]
+        u, v, q = prev[U, i], prev[V, i], q_prev[i]
 
         # Damping deepened by the offset and q_{t-1}.
         b = b_base[i] + q
@@ -207,20 +224,20 @@ def bhrf_forward_row(drive, prev, new, z_new, cell, consts):
         # Threshold raised by q_{t-1}; q jumps by one per spike.
         spike = (new[U, i] - theta) - q > 0
         z_new[i] = spike
-        new[Q, i] = q * gamma + (one if spike else zero)
+        q_new[i] = q * gamma + (one if spike else zero)
         n_spikes += spike
     return n_spikes
 
 
 @njit_kernel(error_model="numpy")
-def bhrf_backward_row(zbar, prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
+def bhrf_backward_row(zbar, prev, q_prev, new, adj, drive_bar, cell, cell_grad, consts, surrogate):
     """Back-propagate one BHRF step of one sequence."""
     dt, two_dt, theta, gamma = consts[DT], consts[TWO_DT], consts[THETA], consts[GAMMA]
     one = consts[ONE]
     omega_sq, b_base = cell[0], cell[1]
     params = surrogate_params(surrogate, consts)
     for i in range(zbar.shape[0]):
-        u, q = prev[U, i], prev[Q, i]
+        u, q = prev[U, i], q_prev[i]
 
         # Spike, with q_t's adjoint added to z_t's.
         z_bar = zbar[i] + adj[Q_BAR, i]
