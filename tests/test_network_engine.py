@@ -195,6 +195,31 @@ def test_scratch_stale_values_never_read(dtype, batch, window):
         np.testing.assert_array_equal(again_forward.states[name], states, err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("model", ["brf", "bhrf"])
+def test_replay_q_row_gives_forward_bits(model, dtype):
+    # The backward sweep replays q_t = gamma q_{t-1} + z_t from the stored spikes instead
+    # of storing q. Its gradients keep their bits only if every replayed q is the float
+    # that the forward step computed, which a gradient check to 1e-9 would not notice.
+    from rfsim.network import engine
+    from rfsim.network.kernels_rf import replay_q_row
+
+    config, params, x, _ = make_case(model, dtype=dtype, gamma=0.87)
+    states = forward(config, params, x, record=True).states
+    assert states["z"].sum() > 0
+    consts = engine._constants(config)
+
+    n_steps, batch = x.shape[:2]
+    for b in range(batch):
+        q = np.zeros(config.n_hidden, config.np_dtype)
+        for t in range(n_steps):
+            replayed = np.empty_like(q)
+            replay_q_row(q, np.ascontiguousarray(states["z"][t, b]), replayed, consts)
+            np.testing.assert_array_equal(replayed.view(np.uint8), states["q"][t, b].view(np.uint8),
+                                          err_msg=f"step {t}, sequence {b}")
+            q = replayed
+
+
 def test_scratch_kept_per_thread_and_released():
     from rfsim.network import engine
 

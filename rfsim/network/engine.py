@@ -31,9 +31,10 @@ Notes
   entry in the step's list of spiking neurons; the refractory variable q of the BRF
   and BHRF is stored every 16 steps and replayed from the spikes in between, with the
   same bits), plus min(ceil(B/4), 64) x (h^2 + (m + 3 + C) h) x 8 bytes of per-group
-  gradient buffers, plus twice the outputs T x B x C. So it grows linearly in T_w, as h^2 through the gradient buffers, and in B
-  only through the outputs and the gradient buffers: S-MNIST (T = 784, B = 256,
-  h = 256) is estimated at 115 MB on 2 threads (63 MB in float32).
+  gradient buffers, plus twice the outputs T x B x C. So it grows linearly in T_w, as
+  h^2 through the gradient buffers, and in B only through the outputs and the gradient
+  buffers: S-MNIST (T = 784, B = 256, h = 256) is estimated at 115 MB on 2 threads
+  (63 MB in float32).
   ``estimate_memory_bytes`` returns the estimate. A call whose estimate exceeds
   ``config.memory_limit`` raises ``RFSimError`` and suggests a ``tbptt_window``; there
   is no checkpoint-and-recompute mode.
@@ -475,7 +476,7 @@ def release_scratch():
     64) reuses them and skips their allocation and first-touch page faults. A call
     that needs larger buffers frees the kept ones and allocates its own. So no call
     uses more than the larger of its own estimate and that of an earlier call.
-    For S-MNIST (T = 784, B = 256, h = 256) on 2 threads they take about 47 MB in
+    For S-MNIST (T = 784, B = 256, h = 256) on 2 threads they take about 41 MB in
     float32.
     """
     _scratch.__dict__.clear()
@@ -494,7 +495,7 @@ def _scratch_buffers(config, n_workers, n_window, n_round, backward):
     model = MODEL_CODES[config.model]
     slot = "backward" if backward else "forward"
     # A forward pass keeps two steps and no gradients, whatever its length and batch.
-    n_round = n_round if backward else 1
+    n_round = n_round if backward else 0
     n_window = n_window if backward else 1
     key = (model, n_in, n_hidden, n_out, dtype.str)
     sizes = (n_workers, n_window, n_round)

@@ -471,13 +471,15 @@ def allocate_worker_buffers(n_workers, n_window, n_stored, with_q, n_in, n_hidde
 
     Hidden-layer rows are "wide": the 4 sequences of a group side by side, 4 h entries.
     ``n_stored`` is ``N_STORED`` of the model; ``with_q`` (BRF, BHRF) gives the q rows
-    their width, which is 0 otherwise.
+    their width, which is 0 otherwise. Without ``backward`` the gradient accumulators
+    have no rows.
     """
     n_time = n_window + 1 if backward else 2
     wide = 4 * n_hidden
     q_wide = wide if with_q else 0
     n_saved, n_replay = q_rows(n_window, backward)
     ext_width = padded_width(n_hidden + n_out, np.dtype(dtype).itemsize)
+    n_acc_in, n_acc_hidden, n_acc_cell = (n_in, n_hidden, N_CELL_GRAD) if backward else (0, 0, 0)
     return dict(
         hist=aligned_empty((n_workers, n_time, n_stored, wide), dtype),
         q_rot=aligned_empty((n_workers, 2, q_wide), dtype),
@@ -498,10 +500,10 @@ def allocate_worker_buffers(n_workers, n_window, n_stored, with_q, n_in, n_hidde
         z_rec=aligned_empty((n_workers, 4, n_hidden), dtype),
         out_bar=aligned_empty((n_workers, 4, n_out), dtype),
         loss_bar=aligned_empty((n_workers, n_out), dtype),
-        acc_w_in_t=aligned_empty((n_workers, n_in, n_hidden), dtype),
-        acc_w_ext_t=aligned_empty((n_workers, n_hidden, ext_width), dtype),
+        acc_w_in_t=aligned_empty((n_workers, n_acc_in, n_hidden), dtype),
+        acc_w_ext_t=aligned_empty((n_workers, n_acc_hidden, ext_width), dtype),
         acc_bias_h=aligned_empty((n_workers, n_hidden), dtype),
-        acc_cell=aligned_empty((n_workers, N_CELL_GRAD, wide), dtype),
+        acc_cell=aligned_empty((n_workers, n_acc_cell, wide), dtype),
         bar_ext=aligned_empty((n_workers, 4, ext_width), dtype),
         acc_bias_o=aligned_empty((n_workers, n_out), dtype),
         acc_alpha_o=aligned_empty((n_workers, n_out), dtype),

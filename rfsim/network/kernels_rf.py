@@ -37,8 +37,8 @@ Layouts: ``prev`` and ``new`` are the (2, H) rows of u and v before and after th
 post-reset values are recomputed from them and the spike with the same arithmetic).
 The BRF and BHRF take q_{t-1} and q_t as separate rows ``q_prev`` and ``q_new``: the
 engine stores u and v at every step but replays q from the stored spikes in the
-backward sweep (``replay_q_row``), with the arithmetic of the forward step, so the
-replayed q has the same bits and the stored state per step shrinks by a third;
+backward sweep (``replay_q_row``), with the arithmetic of the forward step. So the
+replayed q has the same bits, and two float rows per step are stored instead of three.
 ``adj`` holds the adjoints of the post-step state (slots ``U_BAR, V_BAR, Q_BAR``) and is
 overwritten with the adjoints of the pre-step state. ``cell_grad`` accumulates the
 per-neuron derivatives with respect to (omega, b_t) for BRF and RF and (omega^2, b_t)
