@@ -373,6 +373,11 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     an earlier call in the same thread left (see ``release_scratch``) when they are
     large enough, instead of allocating its own.
 
+    NOTE: copies that live only during the call (the inputs in the working dtype, the
+    records and gradients reordered for the caller) are not counted. Measured with
+    tracemalloc over 344 small configurations estimated at 0.5 MB or more, 123 calls
+    peaked above the estimate, by up to 1.22 times.
+
     Parameters
     ----------
     config : RSNNConfig
