@@ -28,8 +28,8 @@ Between the engine's timed steps a second process runs a compute probe: a fixed
 float32 matrix product on every Numba thread, bound by arithmetic alone. Its rate
 (GMAC/s) shows how much compute the host granted during the run. On the 2-core
 development host (a KVM guest) it reads about 110 GMAC/s when both cores are the
-guest's own, and 45 to 75 when other guests share them, and the S-MNIST step slows
-accordingly (benchmarks/RESULTS.md).
+guest's own, and about 40 to 90 when other guests share them. The S-MNIST step is
+slower in those phases (benchmarks/RESULTS.md).
 
 Usage::
 
@@ -62,8 +62,8 @@ TORCH_ECG_EPOCH_SECONDS = 33.0
 TORCH_SMNIST_STEP_SECONDS = 1.65
 TARGET_ECG_EPOCH_SPEEDUP = 50.0
 # NOTE: on the 2-core AMD EPYC (KVM) development host the float32 S-MNIST step met this
-# in 5 of 10 runs of the current engine, all in a busy day. The misses had a compute
-# probe below 50 GMAC/s or a high CPU time per step (benchmarks/RESULTS.md).
+# in 5 of 10 runs of the current engine, all while other guests loaded the host. The
+# misses had a compute probe below 50 GMAC/s or a high CPU time per step (benchmarks/RESULTS.md).
 TARGET_SMNIST_STEP_SPEEDUP = 5.0
 
 MNIST_NONZERO_FRACTION = 0.19
@@ -201,7 +201,7 @@ def start_probe_server():
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     if server.stdout.readline().strip() != "ready":
         server.kill()
-        raise RuntimeError("the compute probe process did not start; its error is printed above")
+        raise RuntimeError("the compute probe process failed to start (see its error output above)")
     return server
 
 
@@ -214,8 +214,8 @@ def probe_rate(server):
     except BrokenPipeError:
         answer = ""
     if not answer:
-        raise RuntimeError(f"the compute probe process stopped (exit code {server.wait(timeout=60)}); "
-                           "any error it printed is above")
+        raise RuntimeError(f"the compute probe process exited with code {server.wait(timeout=60)} "
+                           "(see its error output above)")
     return float(answer)
 
 
@@ -394,7 +394,8 @@ def print_report(summary, rate):
     print()
     print("The compute probe times a fixed float32 matrix product on every Numba thread between the")
     print("timed steps. It needs no memory traffic, so a rate below this machine's usual one means the")
-    print("host granted less compute during the run, and the step times above are slower by about as much.")
+    print("host granted less compute during the run, and the step times above are slower than they")
+    print("would be on an idle host.")
 
 
 def main():

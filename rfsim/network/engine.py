@@ -543,7 +543,7 @@ def _run_window(config, prepared, x, encoded, t_start, n_window, state, results,
     sums = None
     for group_start in range(0, n_groups, MAX_GROUPS_PER_CALL):
         group_stop = min(group_start + MAX_GROUPS_PER_CALL, n_groups)
-        n_round = group_stop - group_start if backward else 1
+        n_round = group_stop - group_start if backward else 0
         grads = {name: value[:n_round] for name, value in all_grads.items()}
         kb.run_window(
             group_start, group_stop, options, t_start, n_window, x, encoded.labels, encoded.soft, 1.0 / batch,

@@ -204,7 +204,7 @@ def _run_group(
     batch = x.shape[1]
     n_hidden = w_rec.shape[0]
     n_stored = hist.shape[1]
-    has_q = model == MODEL_BRF or model == MODEL_BHRF
+    has_q = model in Q_MODELS
     first = group * 4
     rows = min(4, batch - first)
 
@@ -460,7 +460,7 @@ def padded_width(n, itemsize):
 
 
 def q_rows(n_window, backward):
-    """Return the rows of ``q_saved`` and ``q_replay``: the stored copies of q and the replayed chunk."""
+    """Return the row counts of ``q_saved`` (the stored copies of q) and ``q_replay`` (the replayed chunk)."""
     if not backward:
         return 1, 1
     return n_window // Q_CHUNK + 1, Q_CHUNK
