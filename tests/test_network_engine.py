@@ -6,6 +6,7 @@ The gradients themselves are checked against the authors' traces
 
 import dataclasses
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -393,6 +394,60 @@ def test_memory_estimate_scales():
     assert estimate_memory_bytes(config, 1568, 256) > 1.8 * smnist - 2e8
     assert estimate_memory_bytes(config, 784, 256, tbptt_window=50) < smnist
     assert estimate_memory_bytes(config, 784, 256, record=True) > 784 * 256 * 256 * 8 * 3
+
+
+MEMORY_CALLS = ["value_and_grad", "tbptt", "label-last with mask", "soft cross-entropy", "int32 targets",
+                "forward", "forward record"]
+
+
+def run_memory_call(kind, model, dtype):
+    """Run one engine call of ``kind`` twice (the first compiles), the second under tracemalloc.
+
+    Returns the traced peak [bytes] of the second call, with no scratch kept from the first,
+    and the matching ``estimate_memory_bytes``.
+    """
+    loss = {"label-last with mask": "label-last", "soft cross-entropy": "cross-entropy"}.get(kind, "sequence")
+    config, params, x, targets = make_case(model, n_steps=120, batch=9, n_hidden=24, dtype=dtype, loss=loss,
+                                           n_threads=2)
+    rng = np.random.default_rng(1)
+    options = {}
+    if kind == "tbptt":
+        options["tbptt_window"] = 50
+    if kind == "label-last with mask":
+        options["mask"] = make_pruning_mask(config.n_hidden, 0.5, rng)
+    if kind == "soft cross-entropy":
+        targets = rng.random((9, config.n_out))
+    if kind == "int32 targets":
+        targets = targets.astype(np.int32)
+
+    def call():
+        if kind.startswith("forward"):
+            forward(config, params, x, record=kind == "forward record")
+        else:
+            value_and_grad(config, params, x, targets, **options)
+
+    call()
+    release_scratch()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        call()
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+        release_scratch()
+    estimate = estimate_memory_bytes(config, x.shape[0], x.shape[1], tbptt_window=options.get("tbptt_window"),
+                                     record=kind == "forward record", backward=not kind.startswith("forward"))
+    return peak, estimate
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kind", MEMORY_CALLS)
+@pytest.mark.parametrize("model", ["brf", "rf", "bhrf", "alif"])
+def test_memory_estimate_bounds_traced_peak(model, kind, dtype):
+    peak, estimate = run_memory_call(kind, model, dtype)
+    assert peak <= estimate, f"{kind}: traced peak {peak} bytes above the estimate {estimate}"
+    assert peak > 0.25 * estimate, f"{kind}: estimate {estimate} bytes is loose against the traced peak {peak}"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.uint8, np.int32])

@@ -31,13 +31,14 @@ Notes
   entry in the step's list of spiking neurons; the refractory variable q of the BRF
   and BHRF is stored every 16 steps and replayed from the spikes in between, with the
   same bits), plus min(ceil(B/4), 64) x (h^2 + (m + 3 + C) h) x 8 bytes of per-group
-  gradient buffers, plus twice the outputs T x B x C. So it grows linearly in T_w, as
-  h^2 through the gradient buffers, and in B only through the outputs and the gradient
-  buffers: S-MNIST (T = 784, B = 256, h = 256) is estimated at 115 MB on 2 threads
-  (63 MB in float32).
-  ``estimate_memory_bytes`` returns the estimate. A call whose estimate exceeds
-  ``config.memory_limit`` raises ``RFSimError`` and suggests a ``tbptt_window``; there
-  is no checkpoint-and-recompute mode.
+  gradient buffers, plus per-step inputs, outputs, losses and labels (at most
+  T x B x ((m + 2 C) x 8 + 41) bytes). So it grows linearly in T_w, as h^2 through the
+  gradient buffers, and in B only through the per-step arrays and the gradient
+  buffers: S-MNIST (T = 784, B = 256, h = 256) is estimated at 124 MB on 2 threads
+  (71 MB in float32), and tracemalloc measured 96 MB (55 MB) at the peak of such a
+  call. ``estimate_memory_bytes`` returns the estimate, an upper bound. A call whose
+  estimate exceeds ``config.memory_limit`` raises ``RFSimError`` and suggests a
+  ``tbptt_window``; there is no checkpoint-and-recompute mode.
 * Scratch reuse: the trajectory and gradient buffers that a call allocates stay
   allocated in the calling thread (one set for calls with a backward sweep, one for
   forward passes). The next call of the same or smaller sizes reuses them and so
@@ -183,10 +184,14 @@ class _Results:
 
     @staticmethod
     def batch_major(array, batch):
-        """Turn a (n_groups, T, 4, ...) array into (T, B, ...)."""
+        """Turn a (n_groups, T, 4, ...) array into (T, B, ...), group by group without a padded copy."""
         n_groups, n_steps = array.shape[:2]
-        merged = np.swapaxes(array, 0, 1).reshape((n_steps, n_groups * kb.GROUP_SIZE) + array.shape[3:])
-        return np.ascontiguousarray(merged[:, :batch])
+        merged = np.empty((n_steps, batch) + array.shape[3:], array.dtype)
+        for group in range(n_groups):
+            first = group * kb.GROUP_SIZE
+            rows = min(kb.GROUP_SIZE, batch - first)
+            merged[:, first:first + rows] = array[group, :, :rows]
+        return merged
 
 
 @dataclass
@@ -364,19 +369,25 @@ def _thread_count(config):
 
 
 def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=False, backward=True):
-    """Estimate the memory [bytes] one engine call allocates.
+    """Return an upper bound on the memory [bytes] one engine call allocates.
 
-    Counts the per-thread trajectory of one window, the per-group gradient buffers,
-    the outputs and per-step losses, the carried states, the prepared parameters and,
-    with ``record``, the recorded trajectories. The caller's own arrays (x, targets,
-    params) are not included. A call reuses the trajectory and gradient buffers that
-    an earlier call in the same thread left (see ``release_scratch``) when they are
-    large enough, instead of allocating its own.
+    The bound adds up the per-thread trajectory of one window, the per-group gradient
+    buffers and these arrays:
 
-    NOTE: copies that live only during the call (the inputs in the working dtype, the
-    records and gradients reordered for the caller) are not counted. Measured with
-    tracemalloc over 344 small configurations estimated at 0.5 MB or more, 123 calls
-    peaked above the estimate, by up to 1.22 times.
+    - the outputs and per-step losses, in the kernels' layout and the caller's;
+    - the encoded targets and the arrays of the accuracy count;
+    - the carried states and the input in the working dtype;
+    - the prepared parameters, a pruning mask and the masked weight;
+    - the gradient sums and their reordering for the caller;
+    - with ``record``, the recorded trajectories in both layouts;
+    - 64 KiB for small arrays and objects.
+
+    Parts that live at different times count as if they lived together. The caller's
+    own arrays (x, targets, params) are not included. A call reuses the trajectory and
+    gradient buffers that an earlier call in the same thread left (see
+    ``release_scratch``) when they are large enough, instead of allocating its own.
+    The tests check the bound with tracemalloc against the peak of calls of every
+    model and mode.
 
     Parameters
     ----------
@@ -393,7 +404,7 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     Returns
     -------
     int
-        Estimated bytes; it grows linearly in the window length and in B, and as h^2.
+        Bytes; the bound grows linearly in the window length and in B, and as h^2.
     """
     itemsize = config.np_dtype.itemsize
     n_in, n_hidden, n_out = config.n_in, config.n_hidden, config.n_out
@@ -401,20 +412,42 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     window = n_steps if tbptt_window is None else min(_check_window(tbptt_window), n_steps)
     n_groups = math.ceil(batch / kb.GROUP_SIZE)
     n_workers = max(1, min(_thread_count(config), n_groups))
+    padded = n_groups * kb.GROUP_SIZE
 
     total = n_workers * kb.worker_buffer_bytes(window, kb.N_STORED[model], model in kb.Q_MODELS, n_in, n_hidden,
                                                 n_out, itemsize, backward)
-    if backward:
-        total += min(n_groups, MAX_GROUPS_PER_CALL) * kb.group_gradient_bytes(n_in, n_hidden, n_out, itemsize)
-    padded = n_groups * kb.GROUP_SIZE
+    total += _parameter_bytes(config)
     total += n_steps * (padded + batch) * (n_out * itemsize + 8)
     total += 2 * batch * (kb.N_SLOTS[model] * n_hidden * itemsize + n_hidden + n_out * itemsize)
-    total += 3 * (n_hidden * (n_in + n_hidden) + n_hidden * n_out) * itemsize
-    total += n_hidden * (kb.padded_width(n_hidden + n_out, itemsize) - n_hidden - n_out) * itemsize
     total += n_steps * batch * n_in * itemsize
+    if backward:
+        group_bytes = kb.group_gradient_bytes(n_in, n_hidden, n_out, itemsize)
+        total += (min(n_groups, MAX_GROUPS_PER_CALL) + 3) * group_bytes
+        total += 2 * n_hidden * (n_in + n_hidden) * itemsize
+        # Labels as int64 twice (loss and accuracy), the predicted classes and their comparison.
+        label_rows = 1 if config.loss == "label-last" else max(n_steps, n_out)
+        total += batch * label_rows * (3 * 8 + 1)
     if record:
         total += n_steps * (padded + batch) * n_hidden * itemsize * (len(kb.STATE_NAMES[model]) + 1)
-    return int(total)
+    return int(total + _SMALL_ARRAY_BYTES)
+
+
+_SMALL_ARRAY_BYTES = 64 * 2**10
+"""Allowance of ``estimate_memory_bytes`` for the small arrays and objects of a call."""
+
+
+def _parameter_bytes(config):
+    """Return the bytes of the mask, the masked weight and the kernels' copies of the parameters."""
+    itemsize = config.np_dtype.itemsize
+    n_in, n_hidden, n_out = config.n_in, config.n_hidden, config.n_out
+    weight = n_hidden * (n_in + n_hidden) * itemsize
+    ext_width = kb.padded_width(n_hidden + n_out, itemsize)
+
+    # Mask and masked weight; W_in^T and W_rec; W_o; [W_rec^T, W_o^T] before and after padding.
+    total = 3 * weight + n_hidden * n_out * itemsize
+    total += n_hidden * (n_hidden + n_out) * itemsize + 2 * n_hidden * ext_width * itemsize
+    total += (kb.N_CELL[MODEL_CODES[config.model]] * kb.GROUP_SIZE * n_hidden + 4 * n_hidden + 5 * n_out) * itemsize
+    return total + 8 * kb.LINE_BYTES
 
 
 def _check_memory(config, n_steps, batch, tbptt_window, record, backward):
