@@ -25,14 +25,10 @@ Example::
     python figures/ablation.py runs/ablation-ecg --out ablation.png
 """
 
-import re
 import sys
 
 import _studies
 from _common import make_parser, run_main, write_figure
-
-FOLDER_PATTERN = re.compile(r"^(?P<variant>.+)-seed(?P<seed>\d+)$")
-"""Name of an ablation run folder: ``<variant>-seed<seed>``."""
 
 
 def parse_args(argv=None):
@@ -60,35 +56,9 @@ def load_ablation_table(study_dir, variants=None, seeds=None, data_dir=None):
     data_dir : str, optional
         Dataset folder, used only to measure a run's sparsity again when its cache is stale.
     """
-    from rfsim.analysis.studies import ABLATION_FIELDS, ABLATION_VARIANTS, ablation_study, check_variants
-    from rfsim.errors import RFSimError
+    from rfsim.analysis.studies import load_study
 
-    runs = _studies.read_runs(study_dir)
-    task, model, overrides = _studies.shared_settings(runs)
-    if model != "brf":
-        raise RFSimError(f"the study in {str(study_dir)!r} trained {model} networks; an ablation study trains brf")
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-
-    found = {}
-    for folder, settings in runs:
-        match = FOLDER_PATTERN.match(folder.name)
-        variant = match["variant"] if match else None
-        if variant not in ABLATION_VARIANTS or int(match["seed"]) != int(settings["seed"]):
-            raise RFSimError(f"run folder {folder.name} is not named <variant>-seed<seed> after its config.json "
-                             f"(seed {settings['seed']}), with a variant from {', '.join(ABLATION_VARIANTS)}")
-        switches = tuple(settings.get(field, True) for field in ABLATION_FIELDS)
-        if switches != ABLATION_VARIANTS[variant]:
-            raise RFSimError(f"run folder {folder.name} has the switches {dict(zip(ABLATION_FIELDS, switches))} "
-                             f"in its config.json, which are not those of the variant {variant!r}")
-        found[(variant, int(settings["seed"]))] = folder
-
-    if variants is None:
-        variants = [name for name in ABLATION_VARIANTS if any(variant == name for variant, _ in found)]
-    variants = list(check_variants(variants))
-    seeds = sorted({seed for _, seed in found}) if seeds is None else [int(seed) for seed in seeds]
-    _studies.check_complete(found, variants, seeds, lambda variant, seed: f"{variant}-seed{seed}")
-    return ablation_study(task, variants, seeds, study_dir, overrides, callback=_studies.reject_training)
+    return load_study(study_dir, "ablation", variants, seeds, data_dir=data_dir)
 
 
 def build_figure(table):

@@ -58,25 +58,9 @@ def load_pruning_table(study_dir, probabilities=None, seeds=None, data_dir=None)
     data_dir : str, optional
         Dataset folder, used only to measure a run's sparsity again when its cache is stale.
     """
-    from rfsim.analysis.studies import pruning_study
-    from rfsim.errors import RFSimError
+    from rfsim.analysis.studies import load_study
 
-    runs = _studies.read_runs(study_dir)
-    task, model, overrides = _studies.shared_settings(runs)
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    found = {}
-    for folder, settings in runs:
-        key = (float(settings.get("pruning", 0.0)), int(settings["seed"]))
-        if folder.name != f"p{key[0]:g}-seed{key[1]}":
-            raise RFSimError(f"run folder {folder.name} has pruning={key[0]:g}, seed={key[1]} in its config.json; "
-                             "a pruning study names it p<p>-seed<seed>, so it is not part of one")
-        found[key] = folder
-
-    probabilities = sorted({p for p, _ in found}) if probabilities is None else [float(p) for p in probabilities]
-    seeds = sorted({seed for _, seed in found}) if seeds is None else [int(seed) for seed in seeds]
-    _studies.check_complete(found, probabilities, seeds, lambda p, seed: f"p{p:g}-seed{seed}")
-    return pruning_study(task, model, probabilities, seeds, study_dir, overrides, callback=_studies.reject_training)
+    return load_study(study_dir, "pruning", probabilities, seeds, data_dir=data_dir)
 
 
 def _comparison_figure(tables):

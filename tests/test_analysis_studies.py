@@ -232,3 +232,118 @@ def test_train_config_rejects_switches_off_brf():
         resolve_config("synthetic", "rf", overrides={"brf_refractory": False})
     with pytest.raises(RFSimError, match="brf_boundary must be true or false, got brf_boundary='no'"):
         resolve_config("synthetic", "brf", overrides={"brf_boundary": "no"})
+
+
+# --- reading a finished study back ---
+
+
+def copy_study(out_dir, tmp_path):
+    """Copy a study folder, so a test can change it without touching the shared fixture."""
+    import shutil
+
+    copy = tmp_path / "study"
+    shutil.copytree(out_dir, copy)
+    return copy
+
+
+def test_load_study_matches_pruning_table(study):
+    from rfsim.analysis.studies import load_study
+
+    table, out_dir, _ = study
+    loaded = load_study(out_dir, "pruning")
+    assert loaded.settings == table.settings
+    assert loaded.seeds == table.seeds
+    assert loaded.task == "synthetic"
+    assert loaded.model == "brf"
+    assert all(run.status == "finished" for run in loaded.runs)
+    for run, expected in zip(loaded.runs, table.runs):
+        assert (run.setting, run.seed, run.test_accuracy, run.sop) == (expected.setting, expected.seed,
+                                                                        expected.test_accuracy, expected.sop)
+
+
+def test_load_study_selects_settings_and_seeds(study):
+    from rfsim.analysis.studies import load_study
+
+    _, out_dir, _ = study
+    loaded = load_study(out_dir, "pruning", [0.5], [1])
+    assert loaded.settings == ("0.5",)
+    assert loaded.seeds == (1,)
+    assert [(run.setting, run.seed) for run in loaded.runs] == [("0.5", 1)]
+
+
+def test_load_study_rejects_missing_run(study, tmp_path):
+    from rfsim.analysis.studies import load_study
+
+    copy = copy_study(study[1], tmp_path)
+    with pytest.raises(RFSimError, match="lacks the runs p0-seed2, p0.5-seed2"):
+        load_study(copy, "pruning", seeds=[0, 2])
+    assert not (copy / "p0-seed2").exists()
+
+
+def test_load_study_rejects_unfinished_run(study, tmp_path):
+    from rfsim.analysis.studies import load_study
+
+    copy = copy_study(study[1], tmp_path)
+    (copy / "p0.5-seed1" / "summary.json").unlink()
+    with pytest.raises(RFSimError, match="p0.5-seed1' is not finished"):
+        load_study(copy, "pruning")
+    assert not (copy / "p0.5-seed1" / "summary.json").exists()
+
+
+def test_load_study_rejects_mixed_settings(study, tmp_path):
+    from rfsim.analysis.studies import load_study
+
+    copy = copy_study(study[1], tmp_path)
+    config_path = copy / "p0-seed1" / "config.json"
+    saved = json.loads(config_path.read_text())
+    saved["train"]["n_hidden"] = 9
+    config_path.write_text(json.dumps(saved))
+    with pytest.raises(RFSimError, match="differ in n_hidden"):
+        load_study(copy, "pruning")
+
+
+def test_load_study_rejects_renamed_folder(study, tmp_path):
+    from rfsim.analysis.studies import load_study
+
+    copy = copy_study(study[1], tmp_path)
+    (copy / "p0.5-seed1").rename(copy / "p0.25-seed1")
+    with pytest.raises(RFSimError, match="run folder p0.25-seed1 has pruning=0.5, seed=1"):
+        load_study(copy, "pruning")
+
+
+def test_load_study_rejects_bad_folders(study, ablation, tmp_path):
+    from rfsim.analysis.studies import load_study
+
+    with pytest.raises(RFSimError, match="is not named <variant>-seed<seed>"):
+        load_study(study[1], "ablation")
+    with pytest.raises(RFSimError, match="has pruning=0, seed=2 in its config.json"):
+        load_study(ablation[1], "pruning")
+    with pytest.raises(RFSimError, match="study must be 'pruning' or 'ablation', got 'prune'"):
+        load_study(study[1], "prune")
+    with pytest.raises(RFSimError, match="not found"):
+        load_study(tmp_path / "absent", "pruning")
+    with pytest.raises(RFSimError, match="contains no run folder"):
+        load_study(tmp_path, "pruning")
+
+
+def test_load_study_ablation_needs_brf(ablation, tmp_path):
+    from rfsim.analysis.studies import load_study
+
+    copy = copy_study(ablation[1], tmp_path)
+    for config_path in copy.glob("*/config.json"):
+        saved = json.loads(config_path.read_text())
+        saved["train"]["model"] = "alif"
+        config_path.write_text(json.dumps(saved))
+    with pytest.raises(RFSimError, match="trained alif networks; an ablation study trains brf"):
+        load_study(copy, "ablation")
+
+
+def test_load_study_reads_ablation(ablation):
+    from rfsim.analysis.studies import load_study
+
+    table, out_dir = ablation
+    loaded = load_study(out_dir, "ablation")
+    assert loaded.settings == ("all", "refractory-only", "none")
+    assert [run.test_accuracy for run in loaded.runs] == [run.test_accuracy for run in table.runs]
+    reordered = load_study(out_dir, "ablation", ["none", "all"])
+    assert reordered.settings == ("none", "all")

@@ -32,13 +32,15 @@ Studies are resumable: a run whose ``summary.json`` reports a completed training
 read back instead of trained again, an interrupted run (``state.json`` without
 ``summary.json``) is resumed, and the sparsity of a finished run is cached in its
 ``study_sparsity.json``. A folder that contains a run with other settings raises
-``RFSimError`` rather than being mixed into the table.
+``RFSimError`` rather than being mixed into the table. ``load_study`` reads a finished
+study folder back into its table without ever starting a training.
 """
 
 import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -424,6 +426,152 @@ def _best_sparsity(run_dir):
               "n_sequences": report.n_sequences}
     atomic_write_json(cache, values)
     return values
+
+
+# --- reading a finished study ------------------------------------------------------------
+
+_SHARED_IGNORED = ("data_dir", "eval_batch_size")
+"""Settings that may differ between the runs of one study because they do not change the results."""
+
+_ABLATION_FOLDER = re.compile(r"^(?P<variant>.+)-seed(?P<seed>\d+)$")
+"""Name of an ablation run folder: ``<variant>-seed<seed>``."""
+
+
+def load_study(out_dir, study, settings=None, seeds=None, *, data_dir=None):
+    """Read a finished pruning or ablation study folder back into its ``StudyTable``, without training.
+
+    The task, the model and the settings shared by all runs (the study's overrides)
+    are recovered from the runs' ``config.json``, and the table is built as
+    ``pruning_study`` or ``ablation_study`` builds it.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder of ``pruning_study`` or ``ablation_study`` (``rfsim study ... --out``).
+    study : {'pruning', 'ablation'}
+        Kind of study the folder must contain.
+    settings : sequence, optional
+        Pruning probabilities or ablation variants to include, in this order (default:
+        every one found, probabilities ascending and variants in the order of
+        ``ABLATION_VARIANTS``).
+    seeds : sequence of int, optional
+        Seeds to include (default: every one found).
+    data_dir : str or Path, optional
+        Dataset folder, used only to measure a run's sparsity again when its cache is stale.
+
+    Returns
+    -------
+    StudyTable
+
+    Raises
+    ------
+    RFSimError
+        If the folder contains no run, an unfinished run, runs of different tasks,
+        models or shared settings, a run folder named otherwise than its settings, or
+        lacks a requested (setting, seed) run.
+    """
+    if study not in ("pruning", "ablation"):
+        raise RFSimError(f"study must be 'pruning' or 'ablation', got {study!r}")
+    runs = _finished_runs(out_dir)
+    task, model, overrides = _shared_settings(runs)
+    if data_dir is not None:
+        overrides["data_dir"] = str(data_dir)
+
+    if study == "pruning":
+        found = _pruning_runs(runs)
+        settings = sorted({p for p, _ in found}) if settings is None else [float(p) for p in settings]
+    else:
+        if model != "brf":
+            raise RFSimError(f"the study in {str(out_dir)!r} trained {model} networks; an ablation study trains brf")
+        found = _ablation_runs(runs)
+        if settings is None:
+            settings = [name for name in ABLATION_VARIANTS if any(variant == name for variant, _ in found)]
+        settings = list(check_variants(settings))
+    seeds = sorted({seed for _, seed in found}) if seeds is None else [int(seed) for seed in seeds]
+
+    missing = [_run_folder_name(study, setting, seed) for setting in settings for seed in seeds
+               if (setting, seed) not in found]
+    if missing:
+        raise RFSimError(f"the study lacks the runs {', '.join(missing)}; a table needs every setting with every "
+                         "seed, so finish them with rfsim study or choose settings and seeds that all exist")
+    if study == "pruning":
+        return pruning_study(task, model, settings, seeds, out_dir, overrides, callback=_reject_training)
+    return ablation_study(task, settings, seeds, out_dir, overrides, callback=_reject_training)
+
+
+def _run_folder_name(study, setting, seed):
+    return f"p{setting:g}-seed{seed}" if study == "pruning" else f"{setting}-seed{seed}"
+
+
+def _finished_runs(out_dir):
+    """Return ``(folder, training settings)`` of every run folder in ``out_dir``, sorted by name; all must be finished."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise RFSimError(f"study folder {str(out_dir)!r} not found; give the --out folder of rfsim study")
+    runs = []
+    for folder in sorted(out_dir.iterdir()):
+        if not (folder / "config.json").is_file():
+            continue
+        summary_path = folder / "summary.json"
+        status = _read_json(summary_path).get("status") if summary_path.is_file() else "missing summary.json"
+        if status != "completed":
+            raise RFSimError(f"run {str(folder)!r} is not finished (status: {status}); finish the study by running "
+                             "the same rfsim study command again, or move that run out of the folder")
+        runs.append((folder, _read_json(folder / "config.json").get("train", {})))
+    if not runs:
+        raise RFSimError(f"study folder {str(out_dir)!r} contains no run folder (none has a config.json); give the "
+                         "--out folder of rfsim study")
+    return runs
+
+
+def _shared_settings(runs):
+    """Return the task, the model and the training settings that all runs share (the study's overrides)."""
+    first_folder, first = runs[0]
+    shared = {key: value for key, value in first.items() if key not in _RESERVED and key not in _SHARED_IGNORED}
+    for folder, settings in runs[1:]:
+        for key in ("task", "model", *shared):
+            if settings.get(key) != first.get(key):
+                raise RFSimError(f"runs {first_folder.name} and {folder.name} differ in {key} "
+                                 f"({first.get(key)!r} and {settings.get(key)!r}), so they belong to different "
+                                 "studies; keep one study per folder")
+    if first.get("data_dir") is not None:
+        shared["data_dir"] = first["data_dir"]
+    return first["task"], first["model"], shared
+
+
+def _pruning_runs(runs):
+    """Map (p, seed) to the run folder of a pruning study, checking each folder's name against its settings."""
+    found = {}
+    for folder, settings in runs:
+        key = (float(settings.get("pruning", 0.0)), int(settings["seed"]))
+        if folder.name != _run_folder_name("pruning", *key):
+            raise RFSimError(f"run folder {folder.name} has pruning={key[0]:g}, seed={key[1]} in its config.json; "
+                             "a pruning study names it p<p>-seed<seed>, so it is not part of one")
+        found[key] = folder
+    return found
+
+
+def _ablation_runs(runs):
+    """Map (variant, seed) to the run folder of an ablation study, checking each folder's name against its settings."""
+    found = {}
+    for folder, settings in runs:
+        match = _ABLATION_FOLDER.match(folder.name)
+        variant = match["variant"] if match else None
+        if variant not in ABLATION_VARIANTS or int(match["seed"]) != int(settings["seed"]):
+            raise RFSimError(f"run folder {folder.name} is not named <variant>-seed<seed> after its config.json "
+                             f"(seed {settings['seed']}), with a variant from {', '.join(ABLATION_VARIANTS)}")
+        switches = tuple(settings.get(field, True) for field in ABLATION_FIELDS)
+        if switches != ABLATION_VARIANTS[variant]:
+            raise RFSimError(f"run folder {folder.name} has the switches {dict(zip(ABLATION_FIELDS, switches))} "
+                             f"in its config.json, which are not those of the variant {variant!r}")
+        found[(variant, int(settings["seed"]))] = folder
+    return found
+
+
+def _reject_training(event, info):
+    """Study callback that stops ``load_study`` before any run would start training."""
+    if event == "run_start":
+        raise RFSimError(f"run {info['run_dir']} would be trained; load_study only reads finished studies")
 
 
 # --- output files ------------------------------------------------------------------------
