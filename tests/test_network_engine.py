@@ -533,10 +533,54 @@ def test_kernels_stay_in_bounds():
 
 def test_memory_limit_raises_with_advice():
     config, params, x, targets = make_case("brf", memory_limit_bytes=10_000)
-    with pytest.raises(RFSimError, match="tbptt_window"):
+    with pytest.raises(RFSimError, match=r"more than the limit of 0.0 MiB \(10000 bytes\).*smaller batch \(even"):
         value_and_grad(config, params, x, targets)
-    with pytest.raises(RFSimError, match="memory_limit"):
+    with pytest.raises(RFSimError, match="record fewer steps.*memory_limit_bytes"):
         forward(config, params, x, record=True)
+
+
+@pytest.mark.parametrize("n_steps, batch", [(0, 4), (10, 0), (2.5, 4), (10, True)])
+def test_memory_estimate_rejects_bad_sizes(n_steps, batch):
+    config, _, _, _ = make_case("brf")
+    with pytest.raises(RFSimError, match="must be a positive integer"):
+        estimate_memory_bytes(config, n_steps, batch)
+
+
+def test_memory_limit_suggests_fitting_window():
+    config, params, x, targets = make_case("brf", n_steps=200)
+    limit = estimate_memory_bytes(config, 200, x.shape[1], tbptt_window=60)
+    config = dataclasses.replace(config, memory_limit_bytes=limit)
+    for window in (None, 100):
+        with pytest.raises(RFSimError, match=r"pass tbptt_window=60 or less"):
+            value_and_grad(config, params, x, targets, tbptt_window=window)
+    with pytest.raises(RFSimError, match=r"pass window=60 or less"):
+        train_step_tbptt(config, params, x, targets, 100, lambda grads: None)
+
+    value_and_grad(config, params, x, targets, tbptt_window=60)
+
+
+def test_non_finite_input_or_parameter_raises():
+    config, params, x, targets = make_case("brf")
+    bad_x = x.copy()
+    bad_x[5, 1, 2] = np.nan
+    message = r"x contains 1 NaN or infinite value\(s\), the first nan at index \(5, 1, 2\)"
+    with pytest.raises(RFSimError, match=message):
+        value_and_grad(config, params, bad_x, targets)
+    bad_x[5, 1, 2] = np.inf
+    with pytest.raises(RFSimError, match="x contains 1 NaN"):
+        forward(config, params, bad_x)
+
+    bad_params = dict(params, **{"hidden.omega": params["hidden.omega"].copy()})
+    bad_params["hidden.omega"][3] = np.nan
+    with pytest.raises(RFSimError, match=r"params\['hidden.omega'\] contains 1 NaN .* index \(3,\)"):
+        value_and_grad(config, bad_params, x, targets)
+
+
+def test_unknown_parameter_key_raises():
+    config, params, x, _ = make_case("brf")
+    extra = dict(params, **{"hidden.linear.bias": np.zeros(config.n_hidden)})
+    with pytest.raises(RFSimError, match=r"keys \['hidden.linear.bias'\] that model='brf' with hidden_bias=False"):
+        forward(config, extra, x)
 
 
 @pytest.mark.parametrize("bad_x", [np.zeros((10, 2)), np.zeros((10, 2, 4)), np.zeros((0, 2, 3))])
@@ -560,10 +604,12 @@ def test_bad_mask_and_window_raise():
     config, params, x, targets = make_case("brf")
     with pytest.raises(RFSimError, match="mask"):
         forward(config, params, x, mask=np.ones((3, 3)))
-    with pytest.raises(RFSimError, match="0 and 1"):
+    with pytest.raises(RFSimError, match=r"0 and 1, got 0.5 at index \(0, 3\)"):
         forward(config, params, x, mask=np.full((7, 7), 0.5))
     with pytest.raises(RFSimError, match="tbptt_window"):
         value_and_grad(config, params, x, targets, tbptt_window=0)
+    with pytest.raises(RFSimError, match="tbptt_window must be a positive integer number of steps, got 10.0"):
+        value_and_grad(config, params, x, targets, tbptt_window=10.0)
     with pytest.raises(RFSimError, match="apply_update"):
         train_step_tbptt(config, params, x, targets, 5, None)
 

@@ -136,10 +136,11 @@ def test_accuracy_label_last_uses_last_step():
 
 @pytest.mark.parametrize("loss,targets,message", [
     ("sequence", np.zeros(5, int), "shape"),
-    ("sequence", np.zeros((30, 5)), "integer"),
+    ("sequence", np.zeros((30, 5)), "integer class indices, got dtype float64; for one-hot targets pass their argmax"),
     ("label-last", np.full(5, 4), "class indices"),
     ("cross-entropy", np.zeros((5, 3)), "soft"),
-    ("cross-entropy", -np.ones((5, 4)), "non-negative"),
+    ("cross-entropy", -np.ones((5, 4)), r"non-negative class weights, got -1.0 at \(sequence, class\) \(0, 0\)"),
+    ("cross-entropy", np.full((5, 4), np.nan), r"finite and non-negative class weights, got nan"),
 ])
 def test_bad_targets_raise(loss, targets, message):
     config, params, x, _ = make_case(loss)

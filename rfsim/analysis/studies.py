@@ -504,7 +504,7 @@ def _run_folder_name(study, setting, seed):
 
 
 def _finished_runs(out_dir):
-    """Return ``(folder, training settings)`` of every run folder in ``out_dir``, sorted by name; all must be finished."""
+    """Return ``(folder, training settings)`` of each run folder in ``out_dir``, sorted; raise if one is unfinished."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise RFSimError(f"study folder {str(out_dir)!r} not found; give the --out folder of rfsim study")

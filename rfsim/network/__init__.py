@@ -5,6 +5,10 @@ simulates it, ``value_and_grad`` returns the loss and its exact gradient (full o
 truncated BPTT), and ``train_step_tbptt`` trains on one batch with an update per
 truncation window. ``rfsim.network.reference`` contains the slow NumPy/autograd twin
 and ``rfsim.network.optim`` the optimizers.
+
+The first engine call of a model and dtype in a fresh installation compiles its
+Numba kernels, which took about 35 s on a 2-core machine. The compiled code is
+cached on disk, so later calls and later Python processes skip that step.
 """
 
 from rfsim.network.config import DTYPES, LOSSES, MODELS, RF_RESETS, RSNNConfig

@@ -89,6 +89,8 @@ class RSNNConfig:
         Both give identical results for finite weights; None (default) means True.
     n_threads : int or None
         Number of Numba threads the engine uses; None uses ``numba.get_num_threads()``.
+        Values above ``numba.config.NUMBA_NUM_THREADS`` (the size of Numba's thread
+        pool, set by the environment variable of that name) are lowered to it.
         Results do not depend on it.
     memory_limit_bytes : int or None
         Largest memory the engine may allocate for one call (``estimate_memory_bytes``);

@@ -210,16 +210,34 @@ def _check_params(config, params):
     """Return the raw parameters as contiguous arrays of the config's dtype, checking keys and shapes."""
     if not isinstance(params, dict):
         raise RFSimError(f"params must be a dict of state-dict keys to arrays, got {type(params).__name__}")
+    shapes = parameter_shapes(config)
+    unknown = sorted(set(params) - set(shapes))
+    if unknown:
+        raise RFSimError(f"params has keys {unknown} that model={config.model!r} with hidden_bias="
+                         f"{config.hidden_bias}, output_bias={config.output_bias} does not use; expected only "
+                         f"{sorted(shapes)}")
+
     checked = {}
-    for key, shape in parameter_shapes(config).items():
+    for key, shape in shapes.items():
         if key not in params:
             raise RFSimError(f"params is missing {key!r} (shape {shape}) that model={config.model!r} with "
                              f"hidden_bias={config.hidden_bias}, output_bias={config.output_bias} needs")
         value = np.ascontiguousarray(params[key], dtype=config.np_dtype)
         if value.shape != shape:
             raise RFSimError(f"params[{key!r}] must have shape {shape}, got {value.shape}")
+        _check_finite(f"params[{key!r}]", value, "restore the parameters from a checkpoint")
         checked[key] = value
     return checked
+
+
+def _check_finite(name, values, fix):
+    """Raise ``RFSimError`` naming the first NaN or infinite entry of ``values``, if there is one."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    raise RFSimError(f"{name} contains {int(bad.sum())} NaN or infinite value(s), the first {values[index]} at "
+                     f"index {index}; {fix}")
 
 
 def _check_x(config, x):
@@ -228,7 +246,9 @@ def _check_x(config, x):
         raise RFSimError(f"x must have shape (T, B, n_in={config.n_in}), got {x.shape}")
     if x.shape[0] < 1 or x.shape[1] < 1:
         raise RFSimError(f"x needs at least one time step and one sequence, got shape {x.shape}")
-    return np.ascontiguousarray(x, dtype=config.np_dtype)
+    x = np.ascontiguousarray(x, dtype=config.np_dtype)
+    _check_finite("x", x, "replace or drop the non-finite inputs")
+    return x
 
 
 def _check_mask(config, mask):
@@ -244,8 +264,11 @@ def _check_mask(config, mask):
     elif mask.shape != (n_hidden, n_in + n_hidden):
         raise RFSimError(f"mask must have shape (n_hidden, n_hidden) = {(n_hidden, n_hidden)} for the recurrent "
                          f"block or {(n_hidden, n_in + n_hidden)} for the whole hidden weight, got {mask.shape}")
-    if not np.all((mask == 0) | (mask == 1)):
-        raise RFSimError("mask must contain only 0 and 1")
+    bad = (mask != 0) & (mask != 1)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise RFSimError(f"mask must contain only 0 and 1, got {mask[index]} at index {index} of the full "
+                         "(n_hidden, n_in + n_hidden) mask; pass a 0/1 or boolean array")
     return mask
 
 
@@ -269,7 +292,7 @@ _NO_KEEP = np.zeros((1, 1, 1), np.uint8)
 
 def _check_window(window, name="tbptt_window"):
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-        raise RFSimError(f"{name} must be a positive number of steps, got {window!r}")
+        raise RFSimError(f"{name} must be a positive integer number of steps, got {window!r}")
     return int(window)
 
 
@@ -406,6 +429,9 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     int
         Bytes; the bound grows linearly in the window length and in B, and as h^2.
     """
+    for name, value in (("n_steps", n_steps), ("batch", batch)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise RFSimError(f"{name} must be a positive integer, got {value!r}")
     itemsize = config.np_dtype.itemsize
     n_in, n_hidden, n_out = config.n_in, config.n_hidden, config.n_out
     model = MODEL_CODES[config.model]
@@ -450,7 +476,7 @@ def _parameter_bytes(config):
     return total + 8 * kb.LINE_BYTES
 
 
-def _check_memory(config, n_steps, batch, tbptt_window, record, backward):
+def _check_memory(config, n_steps, batch, tbptt_window, record, backward, window_name="tbptt_window"):
     limit = config.memory_limit
     if limit is None:
         return
@@ -458,11 +484,36 @@ def _check_memory(config, n_steps, batch, tbptt_window, record, backward):
                                    backward=backward)
     if needed <= limit:
         return
-    advice = "record fewer steps or a smaller batch" if record else (
-        "pass tbptt_window=K (truncated BPTT; memory grows linearly in K) or use a smaller batch")
-    raise RFSimError(f"this call needs about {needed / 2**20:.0f} MiB, more than memory_limit "
-                     f"{limit / 2**20:.0f} MiB (T={n_steps}, B={batch}, n_hidden={config.n_hidden}); {advice}, "
-                     "or raise RSNNConfig.memory_limit_bytes")
+
+    if record or not backward:
+        advice = "record fewer steps or a smaller batch" if record else "use fewer steps or a smaller batch"
+    else:
+        fitting = _largest_fitting_window(config, n_steps, batch, limit)
+        if fitting is None:
+            advice = "use a smaller batch (even a window of one step does not fit)"
+        else:
+            advice = (f"pass {window_name}={fitting} or less (truncated BPTT; memory grows linearly in the "
+                      "window) or use a smaller batch")
+    raise RFSimError(f"this call needs up to {needed / 2**20:.1f} MiB ({needed} bytes), more than the limit of "
+                     f"{limit / 2**20:.1f} MiB ({limit} bytes) (T={n_steps}, B={batch}, "
+                     f"n_hidden={config.n_hidden}); {advice}, or raise RSNNConfig.memory_limit_bytes")
+
+
+def _largest_fitting_window(config, n_steps, batch, limit):
+    """Return the longest truncated-BPTT window whose memory estimate is within ``limit``, or None."""
+    def fits(window):
+        return estimate_memory_bytes(config, n_steps, batch, tbptt_window=window) <= limit
+
+    if not fits(1):
+        return None
+    low, high = 1, n_steps
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 @contextlib.contextmanager
@@ -787,6 +838,25 @@ def train_step_tbptt(config, params, x, targets, window, apply_update, *, mask=N
     skips windows whose loss is zero. The authors' ALIF TBPTT script cuts after steps
     0, K, 2K, ... instead, so its first window is the single step 0.
 
+    Parameters
+    ----------
+    config : RSNNConfig
+    params : dict of str to ndarray
+        Raw parameters under the authors' state-dict keys; ``apply_update`` changes them
+        in place, and each window reads them again.
+    x : ndarray, shape (T, B, n_in)
+        Input at every step.
+    targets : ndarray
+        As for ``value_and_grad``.
+    window : int
+        Window length K >= 1 in steps; K >= T gives one update from full BPTT.
+    apply_update : callable
+        Called as ``apply_update(grads)`` after each window that scores a step, with
+        ``grads`` the gradient dict of that window's loss (keys and shapes of
+        ``params``), for example ``optimizer.step``.
+    mask : ndarray, optional
+        0/1 pruning mask, (h, h) recurrent block or (h, m + h).
+
     Returns
     -------
     LossResult
@@ -800,7 +870,7 @@ def train_step_tbptt(config, params, x, targets, window, apply_update, *, mask=N
     mask = _check_mask(config, mask)
     n_steps, batch, _ = x.shape
     encoded = encode_targets(config, targets, n_steps, batch)
-    _check_memory(config, n_steps, batch, window, False, backward=True)
+    _check_memory(config, n_steps, batch, window, False, backward=True, window_name="window")
 
     scored = set(loss_steps(config, n_steps).tolist())
     results = _Results.allocate(config, n_steps, batch, record=False)

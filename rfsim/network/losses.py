@@ -39,7 +39,7 @@ class LossResult:
     Attributes
     ----------
     loss_sum : float
-        The differentiated quantity L (see the module docstring).
+        The differentiated quantity L (see the docstring of ``rfsim.network.losses``).
     loss_reported : float
         The value the authors' scripts print: L / (T - loss_offset), or L for label-last.
     spike_count : int or None
@@ -100,13 +100,18 @@ def encode_targets(config, targets, n_steps, batch):
         if targets.shape != (batch, n_out):
             raise RFSimError(f"soft cross-entropy targets must have shape (B, n_out) = {(batch, n_out)}, "
                              f"got {targets.shape}")
-        if not np.all(np.isfinite(targets)) or (targets < 0).any():
-            raise RFSimError("soft cross-entropy targets must be finite and non-negative class weights")
+        bad = ~np.isfinite(targets) | (targets < 0)
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise RFSimError(f"soft cross-entropy targets must be finite and non-negative class weights, got "
+                             f"{targets[index]} at (sequence, class) {index}")
         soft = np.ascontiguousarray(targets, dtype=np.float64)
         return EncodedTargets(np.zeros((1, batch), np.int64), soft, True, False, n_steps - config.loss_offset)
 
     if not np.issubdtype(targets.dtype, np.integer):
-        raise RFSimError(f"targets for loss={config.loss!r} must hold integer class indices, got dtype {targets.dtype}")
+        raise RFSimError(f"targets for loss={config.loss!r} must hold integer class indices, got dtype "
+                         f"{targets.dtype}; for one-hot targets pass their argmax over the class axis, or use "
+                         "loss='cross-entropy' with (B, n_out) class weights")
     allowed = {"sequence": [(n_steps, batch)], "label-last": [(batch,), (n_steps, batch)],
                "cross-entropy": [(batch,), (n_steps, batch)]}[config.loss]
     if targets.shape not in allowed:
@@ -172,7 +177,7 @@ def accuracy_counts(config, outputs, targets, per_step=True):
     outputs : ndarray, shape (T, B, C)
         Readout membrane at every step.
     targets : ndarray
-        As for the loss of ``config`` (see the module docstring).
+        As for the loss of ``config`` (see the docstring of ``rfsim.network.losses``).
     per_step : bool, optional
         True: one prediction per step t >= k and sequence, against that step's class
         (a per-sequence class counts at every step), as ECG accuracy is counted.
@@ -222,7 +227,7 @@ def loss_and_metrics(config, outputs, targets, *, spike_count=None):
     outputs : ndarray, shape (T, B, C)
         Readout membrane at every step, e.g. ``forward(...).outputs``.
     targets : ndarray
-        As for the loss of ``config`` (see the module docstring).
+        As for the loss of ``config`` (see the docstring of ``rfsim.network.losses``).
     spike_count : int, optional
         Stored in the result as given.
 
