@@ -53,6 +53,31 @@ def test_evaluate_reproduces_logged_test_figures(trained_run, tmp_path):
         assert archive["predictions"].shape == (16,)
 
 
+def test_evaluate_limit_option(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    checkpoint = str(run_dir / "best.npz")
+    assert "test sequences: 16" in _invoke(["evaluate", "--checkpoint", checkpoint]).output
+
+    predictions = tmp_path / "pred.npz"
+    result = _invoke(["evaluate", "--checkpoint", checkpoint, "--limit", "5", "--predictions", str(predictions)])
+    assert "test sequences: 5" in result.output
+    with np.load(predictions) as archive:
+        assert archive["predictions"].shape == (5,)
+
+    whole = _invoke(["evaluate", "--checkpoint", checkpoint, "--limit", "0", "--split", "train"]).output
+    assert int(whole.split("train sequences: ")[1].split()[0]) > 24
+
+
+def test_evaluate_checkpoint_rejects_bad_limit(trained_run):
+    from rfsim.errors import RFSimError
+    from rfsim.training.runs import evaluate_checkpoint
+
+    run_dir, _ = trained_run
+    for limit in (0, -3, 2.5, "all"):
+        with pytest.raises(RFSimError, match="limit must be 'run', a positive number of sequences or None"):
+            evaluate_checkpoint(run_dir / "best.npz", limit=limit)
+
+
 def test_evaluate_rejects_task_mismatch(trained_run):
     run_dir, _ = trained_run
     data_dir = os.environ.get("RFSIM_DATA_DIR")

@@ -164,13 +164,22 @@ def _interrupted_message(trainer):
 @data_dir_option
 @click.option("--predictions", "predictions_path", type=click.Path(dir_okay=False), default=None,
               help="Write the predicted class of every step or sequence to this .npz file.")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help="Evaluate only the first N sequences of the split; 0 evaluates the whole split. Default: the "
+                   "--limit-train or --limit-eval of the training run, so the numbers match its log.")
 @fail_on_rfsim_error
-def evaluate(checkpoint_path, task, split, data_dir, predictions_path):
-    """Print the loss, accuracy and SOP of a checkpoint on a dataset split."""
+def evaluate(checkpoint_path, task, split, data_dir, predictions_path, limit):
+    """Print the loss, accuracy and SOP of a checkpoint on a dataset split.
+
+    The split is rebuilt with the training run's seed and, unless --limit is given,
+    its sequence limits.
+    """
     from rfsim.training.runs import evaluate_checkpoint
 
+    limit = "run" if limit is None else limit or None
     result = evaluate_checkpoint(checkpoint_path, task=task, split=split, data_dir=data_dir,
-                                 keep_predictions=predictions_path is not None)
+                                 keep_predictions=predictions_path is not None, limit=limit)
+    click.echo(f"{split} sequences: {result.n_sequences}")
     click.echo(f"{split} loss: {result.loss:.6f}")
     click.echo(f"{split} accuracy: {result.accuracy:.4f} %")
     click.echo(f"SOP: {result.sop:.2f} spikes per sequence ({result.sop_per_step:.4f} per step)")

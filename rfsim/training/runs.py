@@ -107,8 +107,11 @@ NEURON_CONSTANTS = ("theta", "gamma", "alif_theta", "alif_beta", "boundary_dt")
 """Engine settings that a sidecar's ``network`` entry records and loading restores."""
 
 
-def prepare_checkpoint(path, *, task=None, data_dir=None):
+def prepare_checkpoint(path, *, task=None, data_dir=None, limits=None):
     """Load a checkpoint, rebuild its task data and network configuration, and check that they fit.
+
+    ``limits`` (optional) replaces the sequence limits that the training run used, as
+    a dict with the keys ``limit_train`` and ``limit_eval`` (None: the whole split).
 
     Raises
     ------
@@ -119,6 +122,8 @@ def prepare_checkpoint(path, *, task=None, data_dir=None):
     checkpoint = load_checkpoint(path)
     metadata = checkpoint.metadata
     config = config_from_metadata(metadata, task=task, data_dir=None if data_dir is None else str(data_dir))
+    if limits:
+        config = dataclasses.replace(config, **limits)
 
     options = {}
     permutation = metadata.get("dataset", {}).get("permutation")
@@ -141,7 +146,7 @@ def prepare_checkpoint(path, *, task=None, data_dir=None):
                               params=params, mask=mask)
 
 
-def evaluate_checkpoint(path, *, task=None, split="test", data_dir=None, keep_predictions=False):
+def evaluate_checkpoint(path, *, task=None, split="test", data_dir=None, keep_predictions=False, limit="run"):
     """Evaluate a checkpoint on one split of a task.
 
     Parameters
@@ -151,12 +156,15 @@ def evaluate_checkpoint(path, *, task=None, split="test", data_dir=None, keep_pr
     task : str, optional
         Task name; defaults to the checkpoint's task.
     split : {'test', 'valid', 'train'}
-        Split to evaluate, rebuilt with the checkpoint's seed and sequence
-        limits, so the figures match those the training run logged.
+        Split to evaluate, rebuilt with the checkpoint's seed.
     data_dir : str, optional
         Folder with local dataset files.
     keep_predictions : bool
         Return the predicted classes too.
+    limit : 'run', int or None
+        Sequences of the split to evaluate: 'run' (default) keeps the limit of the
+        training run (``limit_train`` or ``limit_eval``), so the figures match those
+        the run logged; an int N takes the first N sequences, and None the whole split.
 
     Returns
     -------
@@ -164,6 +172,11 @@ def evaluate_checkpoint(path, *, task=None, split="test", data_dir=None, keep_pr
     """
     if split not in SPLITS:
         raise RFSimError(f"invalid split {split!r}; choose one of {', '.join(SPLITS)}")
-    prepared = prepare_checkpoint(path, task=task, data_dir=data_dir)
+    limits = None
+    if limit != "run":
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise RFSimError(f"limit must be 'run', a positive number of sequences or None, got {limit!r}")
+        limits = {"limit_train" if split == "train" else "limit_eval": limit}
+    prepared = prepare_checkpoint(path, task=task, data_dir=data_dir, limits=limits)
     return evaluate_dataset(prepared.net_config, prepared.params, getattr(prepared.task_data, split),
                             prepared.config, mask=prepared.mask, keep_predictions=keep_predictions)
