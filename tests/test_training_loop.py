@@ -131,6 +131,16 @@ def test_nan_loss_stops_and_keeps_last_good_state(tmp_path, monkeypatch):
     assert summary["epochs_done"] == 1
 
 
+@pytest.mark.filterwarnings("ignore::rfsim.errors.DivergenceWarning")
+def test_diverged_tbptt_run_stops_as_diverged(tmp_path):
+    """A window whose update makes a parameter NaN stops the run before the next window reads it."""
+    with pytest.raises(TrainingDiverged, match="parameter .* became NaN or inf at epoch 1, batch 0"):
+        train(_config(epochs=2, lr=1e3, tbptt_window=10), tmp_path / "tbptt")
+    summary = json.loads((tmp_path / "tbptt" / "summary.json").read_text())
+    assert summary["status"] == "diverged"
+    assert summary["epochs_done"] == 0
+
+
 def test_existing_run_folder_is_not_overwritten(finished_run):
     run_dir, _ = finished_run
     with pytest.raises(RFSimError, match="already contains a run"):

@@ -319,10 +319,8 @@ class Trainer:
             if deadline is not None and time.perf_counter() > deadline:
                 return False
 
-            result = self._train_batch(x, training_targets(self.net_config, labels, x.shape[0]))
+            result = self._train_batch(x, training_targets(self.net_config, labels, x.shape[0]), epoch, index)
             _check_finite("the training loss", result.loss_reported, epoch, index, self.run_dir, epoch - 1)
-            for name, value in self.params.items():
-                _check_finite(f"parameter {name}", value, epoch, index, self.run_dir, epoch - 1)
 
             batch_correct, batch_total = accuracy_counts(
                 result.outputs, labels, self.task.train.per_step_labels, self.net_config.loss == "label-last",
@@ -337,23 +335,34 @@ class Trainer:
                            seconds=time.perf_counter() - started, callback=callback)
         return True
 
-    def _train_batch(self, x, targets):
+    def _train_batch(self, x, targets, epoch, index):
         from rfsim.network import train_step_tbptt, value_and_grad
 
         config = self.config
+
+        def apply_update(grads):
+            self._apply_update(grads, epoch, index)
+
         if config.tbptt_window is not None:
-            return train_step_tbptt(self.net_config, self.params, x, targets, config.tbptt_window,
-                                    self._apply_update, mask=self.mask)
+            return train_step_tbptt(self.net_config, self.params, x, targets, config.tbptt_window, apply_update,
+                                    mask=self.mask)
         result, grads = value_and_grad(self.net_config, self.params, x, targets, mask=self.mask)
-        self._apply_update(grads)
+        apply_update(grads)
         return result
 
-    def _apply_update(self, grads):
+    def _apply_update(self, grads, epoch, index):
+        """Take one optimizer step; raise ``TrainingDiverged`` if a parameter became NaN or inf.
+
+        The check follows every step, so truncated BPTT stops at the window that diverged
+        instead of passing NaN parameters to the next window.
+        """
         from rfsim.network.optim import clip_grad_norm
 
         if self.config.grad_clip is not None:
             clip_grad_norm(grads, self.config.grad_clip)
         self.optimizer.step(self.params, grads)
+        for name, value in self.params.items():
+            _check_finite(f"parameter {name}", value, epoch, index, self.run_dir, epoch - 1)
 
     def _finish_epoch(self, epoch, *, lr, train_loss, train_accuracy, seconds, callback):
         valid = evaluate_dataset(self.net_config, self.params, self.task.valid, self.config, mask=self.mask)
