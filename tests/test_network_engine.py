@@ -397,7 +397,7 @@ def test_memory_estimate_scales():
 
 
 MEMORY_CALLS = ["value_and_grad", "tbptt", "label-last with mask", "soft cross-entropy", "int32 targets",
-                "forward", "forward record"]
+                "forward", "forward record", "forward bool spike_keep", "forward int64 spike_keep"]
 
 
 def run_memory_call(kind, model, dtype):
@@ -407,8 +407,10 @@ def run_memory_call(kind, model, dtype):
     and the matching ``estimate_memory_bytes``.
     """
     loss = {"label-last with mask": "label-last", "soft cross-entropy": "cross-entropy"}.get(kind, "sequence")
-    config, params, x, targets = make_case(model, n_steps=120, batch=9, n_hidden=24, dtype=dtype, loss=loss,
-                                           n_threads=2)
+    # With spike deletion the (T, B, h) mask is the largest array, so the sizes are larger there.
+    sizes = dict(n_steps=300, batch=13, n_hidden=128) if kind.endswith("spike_keep") else dict(
+        n_steps=120, batch=9, n_hidden=24)
+    config, params, x, targets = make_case(model, dtype=dtype, loss=loss, n_threads=2, **sizes)
     rng = np.random.default_rng(1)
     options = {}
     if kind == "tbptt":
@@ -419,10 +421,14 @@ def run_memory_call(kind, model, dtype):
         targets = rng.random((9, config.n_out))
     if kind == "int32 targets":
         targets = targets.astype(np.int32)
+    keep = None
+    if kind.endswith("spike_keep"):
+        keep = rng.random((x.shape[0], x.shape[1], config.n_hidden)) < 0.8
+        keep = keep if kind.startswith("forward bool") else keep.astype(np.int64)
 
     def call():
         if kind.startswith("forward"):
-            forward(config, params, x, record=kind == "forward record")
+            forward(config, params, x, record=kind == "forward record", spike_keep=keep)
         else:
             value_and_grad(config, params, x, targets, **options)
 
@@ -437,7 +443,8 @@ def run_memory_call(kind, model, dtype):
         tracemalloc.stop()
         release_scratch()
     estimate = estimate_memory_bytes(config, x.shape[0], x.shape[1], tbptt_window=options.get("tbptt_window"),
-                                     record=kind == "forward record", backward=not kind.startswith("forward"))
+                                     record=kind == "forward record", backward=not kind.startswith("forward"),
+                                     spike_keep=keep is not None)
     return peak, estimate
 
 
@@ -533,7 +540,7 @@ def test_kernels_stay_in_bounds():
 
 def test_memory_limit_raises_with_advice():
     config, params, x, targets = make_case("brf", memory_limit_bytes=10_000)
-    with pytest.raises(RFSimError, match=r"more than the limit of 0.0 MiB \(10000 bytes\).*smaller batch \(even"):
+    with pytest.raises(RFSimError, match=r"limit of 0.0 MiB \(10000 bytes\).*smaller batch or fewer steps \(even"):
         value_and_grad(config, params, x, targets)
     with pytest.raises(RFSimError, match="record fewer steps.*memory_limit_bytes"):
         forward(config, params, x, record=True)
@@ -563,16 +570,22 @@ def test_non_finite_input_or_parameter_raises():
     config, params, x, targets = make_case("brf")
     bad_x = x.copy()
     bad_x[5, 1, 2] = np.nan
-    message = r"x contains 1 NaN or infinite value\(s\), the first nan at index \(5, 1, 2\)"
+    message = r"x in float64 contains 1 NaN or infinite value\(s\), the first nan at index \(5, 1, 2\)"
     with pytest.raises(RFSimError, match=message):
         value_and_grad(config, params, bad_x, targets)
     bad_x[5, 1, 2] = np.inf
-    with pytest.raises(RFSimError, match="x contains 1 NaN"):
+    with pytest.raises(RFSimError, match="x in float64 contains 1 NaN"):
         forward(config, params, bad_x)
+    config32 = dataclasses.replace(config, dtype="float32")
+    large = x.copy()
+    large[0, 0, 0] = 1e39
+    with pytest.raises(RFSimError, match=r"x in float32 contains 1 NaN or infinite .*beyond the range of float32"), \
+            np.errstate(over="ignore"):
+        forward(config32, params, large)
 
     bad_params = dict(params, **{"hidden.omega": params["hidden.omega"].copy()})
     bad_params["hidden.omega"][3] = np.nan
-    with pytest.raises(RFSimError, match=r"params\['hidden.omega'\] contains 1 NaN .* index \(3,\)"):
+    with pytest.raises(RFSimError, match=r"params\['hidden.omega'\] in float64 contains 1 NaN .* index \(3,\)"):
         value_and_grad(config, bad_params, x, targets)
 
 
@@ -581,6 +594,11 @@ def test_unknown_parameter_key_raises():
     extra = dict(params, **{"hidden.linear.bias": np.zeros(config.n_hidden)})
     with pytest.raises(RFSimError, match=r"keys \['hidden.linear.bias'\] that model='brf' with hidden_bias=False"):
         forward(config, extra, x)
+    misspelled = dict(params)
+    misspelled["out.linear.weigth"] = misspelled.pop("out.linear.weight")
+    misspelled[1] = np.zeros(2)
+    with pytest.raises(RFSimError, match=r"keys \[1, 'out.linear.weigth'\] .* and lacks \['out.linear.weight'\]"):
+        forward(config, misspelled, x)
 
 
 @pytest.mark.parametrize("bad_x", [np.zeros((10, 2)), np.zeros((10, 2, 4)), np.zeros((0, 2, 3))])

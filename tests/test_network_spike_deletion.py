@@ -151,7 +151,8 @@ def test_engine_count_without_record():
 @pytest.mark.parametrize("keep, message", [
     (np.ones((40, 3, 5), bool), r"spike_keep must have shape \(T, B, n_hidden\) = \(40, 3, 6\)"),
     (np.full((40, 3, 6), 0.5), "boolean array or contain only the integers 0 and 1, got dtype float64"),
-    (np.full((40, 3, 6), 2, np.int64), "only the integers 0 and 1"),
+    (np.full((40, 3, 6), 2, np.int64), "only the integers 0 and 1, got values from 2 to 2"),
+    (np.full((40, 3, 6), -1, np.int8), "only the integers 0 and 1, got values from -1 to -1"),
 ])
 def test_engine_rejects_bad_keep(keep, message):
     from rfsim.errors import RFSimError

@@ -31,12 +31,12 @@ Notes
   entry in the step's list of spiking neurons; the refractory variable q of the BRF
   and BHRF is stored every 16 steps and replayed from the spikes in between, with the
   same bits), plus min(ceil(B/4), 64) x (h^2 + (m + 3 + C) h) x 8 bytes of per-group
-  gradient buffers, plus per-step inputs, outputs, losses and labels (at most
+  gradient buffers, plus per-step inputs, outputs, losses and labels (about
   T x B x ((m + 2 C) x 8 + 41) bytes). So it grows linearly in T_w, as h^2 through the
   gradient buffers, and in B only through the per-step arrays and the gradient
-  buffers: S-MNIST (T = 784, B = 256, h = 256) is estimated at 124 MB on 2 threads
-  (71 MB in float32), and tracemalloc measured 96 MB (55 MB) at the peak of such a
-  call. ``estimate_memory_bytes`` returns the estimate, an upper bound. A call whose
+  buffers: S-MNIST (T = 784, B = 256, h = 256) with the per-step loss is estimated at
+  124 MB on 2 threads (71 MB in float32), and tracemalloc measured 96 MB (55 MB) at
+  the peak of such a call. ``estimate_memory_bytes`` returns the estimate, an upper bound. A call whose
   estimate exceeds ``config.memory_limit`` raises ``RFSimError`` and suggests a
   ``tbptt_window``; there is no checkpoint-and-recompute mode.
 * Scratch reuse: the trajectory and gradient buffers that a call allocates stay
@@ -211,11 +211,12 @@ def _check_params(config, params):
     if not isinstance(params, dict):
         raise RFSimError(f"params must be a dict of state-dict keys to arrays, got {type(params).__name__}")
     shapes = parameter_shapes(config)
-    unknown = sorted(set(params) - set(shapes))
+    unknown = sorted(set(params) - set(shapes), key=str)
     if unknown:
+        missing = sorted(set(shapes) - set(params))
         raise RFSimError(f"params has keys {unknown} that model={config.model!r} with hidden_bias="
-                         f"{config.hidden_bias}, output_bias={config.output_bias} does not use; expected only "
-                         f"{sorted(shapes)}")
+                         f"{config.hidden_bias}, output_bias={config.output_bias} does not use"
+                         + (f", and lacks {missing}" if missing else "") + f"; expected only {sorted(shapes)}")
 
     checked = {}
     for key, shape in shapes.items():
@@ -225,7 +226,7 @@ def _check_params(config, params):
         value = np.ascontiguousarray(params[key], dtype=config.np_dtype)
         if value.shape != shape:
             raise RFSimError(f"params[{key!r}] must have shape {shape}, got {value.shape}")
-        _check_finite(f"params[{key!r}]", value, "restore the parameters from a checkpoint")
+        _check_finite(f"params[{key!r}] in {config.dtype}", value, "restore the parameters from a checkpoint")
         checked[key] = value
     return checked
 
@@ -247,7 +248,8 @@ def _check_x(config, x):
     if x.shape[0] < 1 or x.shape[1] < 1:
         raise RFSimError(f"x needs at least one time step and one sequence, got shape {x.shape}")
     x = np.ascontiguousarray(x, dtype=config.np_dtype)
-    _check_finite("x", x, "replace or drop the non-finite inputs")
+    _check_finite(f"x in {config.dtype}", x, f"replace or drop the non-finite inputs (values beyond the range of "
+                  f"{config.dtype} become infinite)")
     return x
 
 
@@ -280,10 +282,15 @@ def _check_keep(config, spike_keep, n_steps, batch):
     expected = (n_steps, batch, config.n_hidden)
     if keep.shape != expected:
         raise RFSimError(f"spike_keep must have shape (T, B, n_hidden) = {expected}, got {keep.shape}")
-    if keep.dtype != np.bool_:
-        if not np.issubdtype(keep.dtype, np.integer) or not np.all((keep == 0) | (keep == 1)):
-            raise RFSimError(f"spike_keep must be a boolean array or contain only the integers 0 and 1, "
-                             f"got dtype {keep.dtype}")
+    if keep.dtype == np.bool_:
+        # A view, not a copy: numpy stores True and False as the bytes 1 and 0.
+        return np.ascontiguousarray(keep).view(np.uint8)
+    if not np.issubdtype(keep.dtype, np.integer):
+        raise RFSimError(f"spike_keep must be a boolean array or contain only the integers 0 and 1, "
+                         f"got dtype {keep.dtype}")
+    if keep.size and (keep.min() < 0 or keep.max() > 1):
+        raise RFSimError(f"spike_keep must be a boolean array or contain only the integers 0 and 1, got values "
+                         f"from {keep.min()} to {keep.max()}")
     return np.ascontiguousarray(keep, dtype=np.uint8)
 
 
@@ -391,7 +398,8 @@ def _thread_count(config):
     return min(config.n_threads, numba.config.NUMBA_NUM_THREADS)
 
 
-def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=False, backward=True):
+def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=False, backward=True,
+                          spike_keep=False):
     """Return an upper bound on the memory [bytes] one engine call allocates.
 
     The bound adds up the per-thread trajectory of one window, the per-group gradient
@@ -403,6 +411,7 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
     - the prepared parameters, a pruning mask and the masked weight;
     - the gradient sums and their reordering for the caller;
     - with ``record``, the recorded trajectories in both layouts;
+    - with ``spike_keep``, the deletion mask as uint8;
     - 64 KiB for small arrays and objects.
 
     Parts that live at different times count as if they lived together. The caller's
@@ -423,6 +432,8 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
         Whether every state is recorded (``forward(..., record=True)``).
     backward : bool, optional
         False for a forward pass only, which keeps two steps per thread instead of a window.
+    spike_keep : bool, optional
+        Whether the call passes a spike deletion mask (``forward(..., spike_keep=...)``).
 
     Returns
     -------
@@ -455,6 +466,8 @@ def estimate_memory_bytes(config, n_steps, batch, *, tbptt_window=None, record=F
         total += batch * label_rows * (3 * 8 + 1)
     if record:
         total += n_steps * (padded + batch) * n_hidden * itemsize * (len(kb.STATE_NAMES[model]) + 1)
+    if spike_keep:
+        total += n_steps * batch * n_hidden
     return int(total + _SMALL_ARRAY_BYTES)
 
 
@@ -476,12 +489,13 @@ def _parameter_bytes(config):
     return total + 8 * kb.LINE_BYTES
 
 
-def _check_memory(config, n_steps, batch, tbptt_window, record, backward, window_name="tbptt_window"):
+def _check_memory(config, n_steps, batch, tbptt_window, record, backward, window_name="tbptt_window",
+                  spike_keep=False):
     limit = config.memory_limit
     if limit is None:
         return
     needed = estimate_memory_bytes(config, n_steps, batch, tbptt_window=tbptt_window, record=record,
-                                   backward=backward)
+                                   backward=backward, spike_keep=spike_keep)
     if needed <= limit:
         return
 
@@ -490,7 +504,7 @@ def _check_memory(config, n_steps, batch, tbptt_window, record, backward, window
     else:
         fitting = _largest_fitting_window(config, n_steps, batch, limit)
         if fitting is None:
-            advice = "use a smaller batch (even a window of one step does not fit)"
+            advice = "use a smaller batch or fewer steps (even a window of one step does not fit)"
         else:
             advice = (f"pass {window_name}={fitting} or less (truncated BPTT; memory grows linearly in the "
                       "window) or use a smaller batch")
@@ -756,7 +770,7 @@ def forward(config, params, x, *, mask=None, record=False, spike_keep=None):
     mask = _check_mask(config, mask)
     n_steps, batch, _ = x.shape
     keep = _check_keep(config, spike_keep, n_steps, batch)
-    _check_memory(config, n_steps, batch, None, record, backward=False)
+    _check_memory(config, n_steps, batch, None, record, backward=False, spike_keep=keep is not _NO_KEEP)
 
     prepared = _prepare(config, raw, mask)
     encoded = EncodedTargets(np.zeros((1, batch), np.int64), np.zeros((1, 1)), False, False, 0)
