@@ -20,5 +20,5 @@ def epochs_text(table):
     """Describe the training length of a table's runs, such as ``5 epochs per run``."""
     epochs = sorted({run.epochs_done for run in table.runs})
     if len(epochs) == 1:
-        return f"{epochs[0]} epochs per run"
+        return f"{epochs[0]} epoch per run" if epochs[0] == 1 else f"{epochs[0]} epochs per run"
     return f"{epochs[0]} to {epochs[-1]} epochs per run"

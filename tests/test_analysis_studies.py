@@ -302,7 +302,7 @@ def test_load_study_rejects_mixed_settings(study, tmp_path):
         load_study(copy, "pruning")
 
 
-def test_load_study_rejects_renamed_folder(study, tmp_path):
+def test_load_study_rejects_renamed_folder(study, ablation, tmp_path):
     from rfsim.analysis.studies import load_study
 
     copy = copy_study(study[1], tmp_path)
@@ -310,14 +310,15 @@ def test_load_study_rejects_renamed_folder(study, tmp_path):
     with pytest.raises(RFSimError, match="run folder p0.25-seed1 has pruning=0.5, seed=1"):
         load_study(copy, "pruning")
 
+    ablation_copy = copy_study(ablation[1], tmp_path / "ablation")
+    (ablation_copy / "all-seed2").rename(ablation_copy / "al-seed2")
+    with pytest.raises(RFSimError, match="run folder al-seed2 is not named <variant>-seed<seed>"):
+        load_study(ablation_copy, "ablation")
+
 
 def test_load_study_rejects_bad_folders(study, ablation, tmp_path):
     from rfsim.analysis.studies import load_study
 
-    with pytest.raises(RFSimError, match="is not named <variant>-seed<seed>"):
-        load_study(study[1], "ablation")
-    with pytest.raises(RFSimError, match="has pruning=0, seed=2 in its config.json"):
-        load_study(ablation[1], "pruning")
     with pytest.raises(RFSimError, match="study must be 'pruning' or 'ablation', got 'prune'"):
         load_study(study[1], "prune")
     with pytest.raises(RFSimError, match="not found"):
@@ -336,6 +337,74 @@ def test_load_study_ablation_needs_brf(ablation, tmp_path):
         config_path.write_text(json.dumps(saved))
     with pytest.raises(RFSimError, match="trained alif networks; an ablation study trains brf"):
         load_study(copy, "ablation")
+
+
+def test_load_study_fills_missing_settings_with_defaults(study, tmp_path):
+    """A run saved before a setting existed counts as its default, as rfsim study counts it."""
+    from rfsim.analysis.studies import load_study
+
+    copy = copy_study(study[1], tmp_path)
+    for config_path in copy.glob("p0.5-*/config.json"):
+        saved = json.loads(config_path.read_text())
+        assert saved["train"]["omega_init"] == "uniform"
+        del saved["train"]["omega_init"]
+        config_path.write_text(json.dumps(saved))
+    assert load_study(copy, "pruning").settings == ("0", "0.5")
+
+    config_path = copy / "p0-seed0" / "config.json"
+    saved = json.loads(config_path.read_text())
+    saved["train"]["omega_init"] = "linear"
+    config_path.write_text(json.dumps(saved))
+    with pytest.raises(RFSimError, match="differ in omega_init"):
+        load_study(copy, "pruning")
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("best.npz", "lacks best.npz"),
+    ("seed", "lacks seed in config.json"),
+    ("best_epoch", "lacks best_epoch in summary.json"),
+    ("diverged", "diverged .*lower learning rate"),
+])
+def test_load_study_rejects_damaged_run(study, tmp_path, damage, message):
+    from rfsim.analysis.studies import load_study
+
+    copy = copy_study(study[1], tmp_path)
+    run = copy / "p0-seed1"
+    if damage == "best.npz":
+        (run / "best.npz").unlink()
+    elif damage == "seed":
+        saved = json.loads((run / "config.json").read_text())
+        del saved["train"]["seed"]
+        (run / "config.json").write_text(json.dumps(saved))
+    else:
+        summary = json.loads((run / "summary.json").read_text())
+        if damage == "diverged":
+            summary["status"] = "diverged"
+        else:
+            del summary[damage]
+        (run / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(RFSimError, match=message):
+        load_study(copy, "pruning")
+
+
+def test_load_study_names_the_other_kind(study, ablation):
+    from rfsim.analysis.studies import load_study
+
+    with pytest.raises(RFSimError, match="contains a pruning study, not an ablation study; read it with study='pr"):
+        load_study(study[1], "ablation")
+    with pytest.raises(RFSimError, match="contains an ablation study, not a pruning study; read it with study='ab"):
+        load_study(ablation[1], "pruning")
+
+
+def test_load_study_checks_settings_and_seeds(study, ablation):
+    from rfsim.analysis.studies import load_study
+
+    assert load_study(study[1], "pruning", 0.5, 1).settings == ("0.5",)
+    assert load_study(ablation[1], "ablation", "none").settings == ("none",)
+    with pytest.raises(RFSimError, match=r"must lie in \[0, 1\), got 1.0"):
+        load_study(study[1], "pruning", [0.0, 1.0])
+    with pytest.raises(RFSimError, match="seeds must be non-negative integers"):
+        load_study(study[1], "pruning", seeds=[-1])
 
 
 def test_load_study_reads_ablation(ablation):

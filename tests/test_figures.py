@@ -259,4 +259,4 @@ def test_ablation_png(tmp_path, ablation_dir, capsys):
 
 def test_ablation_rejects_pruning_study(tmp_path, pruning_dir, capsys):
     assert load_script("ablation").main([str(pruning_dir), "--out", str(tmp_path / "x.png")]) == 1
-    assert "is not named <variant>-seed<seed>" in capsys.readouterr().err
+    assert "contains a pruning study, not an ablation study" in capsys.readouterr().err

@@ -436,6 +436,12 @@ _SHARED_IGNORED = ("data_dir", "eval_batch_size")
 _ABLATION_FOLDER = re.compile(r"^(?P<variant>.+)-seed(?P<seed>\d+)$")
 """Name of an ablation run folder: ``<variant>-seed<seed>``."""
 
+_SUMMARY_KEYS = ("best_epoch", "epochs_done", "test_accuracy", "test_loss", "wall_seconds")
+"""Entries of a run's ``summary.json`` that a study table reads."""
+
+_PRUNING_FOLDER = re.compile(r"^p[0-9.e+-]+-seed\d+$")
+"""Name of a pruning run folder: ``p<p>-seed<seed>``, p written with ``:g``."""
+
 
 def load_study(out_dir, study, settings=None, seeds=None, *, data_dir=None):
     """Read a finished pruning or ablation study folder back into its ``StudyTable``, without training.
@@ -477,17 +483,18 @@ def load_study(out_dir, study, settings=None, seeds=None, *, data_dir=None):
     if data_dir is not None:
         overrides["data_dir"] = str(data_dir)
 
+    _check_study_kind(runs, study, out_dir)
     if study == "pruning":
         found = _pruning_runs(runs)
-        settings = sorted({p for p, _ in found}) if settings is None else [float(p) for p in settings]
+        settings = sorted({p for p, _ in found}) if settings is None else list(check_probabilities(settings))
     else:
         if model != "brf":
             raise RFSimError(f"the study in {str(out_dir)!r} trained {model} networks; an ablation study trains brf")
         found = _ablation_runs(runs)
         if settings is None:
             settings = [name for name in ABLATION_VARIANTS if any(variant == name for variant, _ in found)]
-        settings = list(check_variants(settings))
-    seeds = sorted({seed for _, seed in found}) if seeds is None else [int(seed) for seed in seeds]
+        settings = list(check_variants([settings] if isinstance(settings, str) else settings))
+    seeds = sorted({seed for _, seed in found}) if seeds is None else list(_check_seeds(seeds))
 
     missing = [_run_folder_name(study, setting, seed) for setting in settings for seed in seeds
                if (setting, seed) not in found]
@@ -513,11 +520,22 @@ def _finished_runs(out_dir):
         if not (folder / "config.json").is_file():
             continue
         summary_path = folder / "summary.json"
-        status = _read_json(summary_path).get("status") if summary_path.is_file() else "missing summary.json"
+        summary = _read_json(summary_path) if summary_path.is_file() else {"status": "missing summary.json"}
+        status = summary.get("status")
+        if status == "diverged":
+            raise RFSimError(f"run {str(folder)!r} diverged (its loss or a parameter became NaN or inf); train it "
+                             "again with other settings, such as a lower learning rate, or move it out of the folder")
         if status != "completed":
             raise RFSimError(f"run {str(folder)!r} is not finished (status: {status}); finish the study by running "
                              "the same rfsim study command again, or move that run out of the folder")
-        runs.append((folder, _read_json(folder / "config.json").get("train", {})))
+        settings = _read_json(folder / "config.json").get("train", {})
+        missing = [f"{name} in config.json" for name in ("task", "model", "seed") if name not in settings]
+        missing += [f"{name} in summary.json" for name in _SUMMARY_KEYS if name not in summary]
+        missing += [file for file in ("best.npz", "best.json") if not (folder / file).is_file()]
+        if missing:
+            raise RFSimError(f"run {str(folder)!r} lacks {', '.join(missing)}, so rfsim train did not write it "
+                             "as it is; move it out of the study folder")
+        runs.append((folder, settings))
     if not runs:
         raise RFSimError(f"study folder {str(out_dir)!r} contains no run folder (none has a config.json); give the "
                          "--out folder of rfsim study")
@@ -525,18 +543,43 @@ def _finished_runs(out_dir):
 
 
 def _shared_settings(runs):
-    """Return the task, the model and the training settings that all runs share (the study's overrides)."""
+    """Return the task, the model and the training settings that all runs share (the study's overrides).
+
+    A setting missing from a run's ``config.json`` (a run saved before the setting
+    existed) counts as its ``TrainConfig`` default, as ``pruning_study`` counts it.
+    """
+    from rfsim.training.presets import TrainConfig
+
+    defaults = TrainConfig().to_dict()
+    keys = sorted({key for _, settings in runs for key in settings} - _RESERVED - set(_SHARED_IGNORED))
     first_folder, first = runs[0]
-    shared = {key: value for key, value in first.items() if key not in _RESERVED and key not in _SHARED_IGNORED}
     for folder, settings in runs[1:]:
-        for key in ("task", "model", *shared):
-            if settings.get(key) != first.get(key):
-                raise RFSimError(f"runs {first_folder.name} and {folder.name} differ in {key} "
-                                 f"({first.get(key)!r} and {settings.get(key)!r}), so they belong to different "
-                                 "studies; keep one study per folder")
+        for key in ("task", "model", *keys):
+            value, first_value = settings.get(key, defaults.get(key)), first.get(key, defaults.get(key))
+            if value != first_value:
+                raise RFSimError(f"runs {first_folder.name} and {folder.name} differ in {key} ({first_value!r} and "
+                                 f"{value!r}), so they belong to different studies; keep one study per folder")
+    shared = {key: first.get(key, defaults.get(key)) for key in keys}
     if first.get("data_dir") is not None:
         shared["data_dir"] = first["data_dir"]
     return first["task"], first["model"], shared
+
+
+def _check_study_kind(runs, study, out_dir):
+    """Raise if every run folder is named as the runs of the other kind of study."""
+    names = [folder.name for folder, _ in runs]
+    if study == "pruning" and all(_ablation_variant(name) in ABLATION_VARIANTS for name in names):
+        raise RFSimError(f"the folder {str(out_dir)!r} contains an ablation study, not a pruning study; read it "
+                         "with study='ablation' (figures/ablation.py draws it)")
+    if study == "ablation" and all(_PRUNING_FOLDER.match(name) for name in names):
+        raise RFSimError(f"the folder {str(out_dir)!r} contains a pruning study, not an ablation study; read it "
+                         "with study='pruning' (figures/pruning.py draws it)")
+
+
+def _ablation_variant(folder_name):
+    """Return the variant part of an ablation run folder's name, or None if the name has another form."""
+    match = _ABLATION_FOLDER.match(folder_name)
+    return match["variant"] if match else None
 
 
 def _pruning_runs(runs):

@@ -174,7 +174,7 @@ def evaluate_checkpoint(path, *, task=None, split="test", data_dir=None, keep_pr
         raise RFSimError(f"invalid split {split!r}; choose one of {', '.join(SPLITS)}")
     limits = None
     if limit != "run":
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
             raise RFSimError(f"limit must be 'run', a positive number of sequences or None, got {limit!r}")
         limits = {"limit_train" if split == "train" else "limit_eval": limit}
     prepared = prepare_checkpoint(path, task=task, data_dir=data_dir, limits=limits)
