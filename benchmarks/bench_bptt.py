@@ -62,7 +62,7 @@ TORCH_ECG_EPOCH_SECONDS = 33.0
 TORCH_SMNIST_STEP_SECONDS = 1.65
 TARGET_ECG_EPOCH_SPEEDUP = 50.0
 # NOTE: on the 2-core AMD EPYC (KVM) development host the float32 S-MNIST step met this
-# in 14 of 19 runs of the current engine, all while other guests shared the host. The
+# in 18 of 25 runs of the current engine, all while other guests shared the host. The
 # misses had a compute probe below 51 GMAC/s or a high CPU time per step (benchmarks/RESULTS.md).
 TARGET_SMNIST_STEP_SPEEDUP = 5.0
 
