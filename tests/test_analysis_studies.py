@@ -289,6 +289,10 @@ def test_load_study_rejects_unfinished_run(study, tmp_path):
         load_study(copy, "pruning")
     assert not (copy / "p0.5-seed1" / "summary.json").exists()
 
+    # Without the unfinished run the rest of the study still loads.
+    assert load_study(copy, "pruning", seeds=[0]).seeds == (0,)
+    assert load_study(copy, "pruning", [0.0]).seeds == (0, 1)
+
 
 def test_load_study_rejects_mixed_settings(study, tmp_path):
     from rfsim.analysis.studies import load_study
@@ -361,7 +365,7 @@ def test_load_study_fills_missing_settings_with_defaults(study, tmp_path):
 
 @pytest.mark.parametrize("damage, message", [
     ("best.npz", "lacks best.npz"),
-    ("seed", "lacks seed in config.json"),
+    ("seed", "lacks seed in its config.json"),
     ("best_epoch", "lacks best_epoch in summary.json"),
     ("diverged", "diverged .*lower learning rate"),
 ])

@@ -472,13 +472,15 @@ def load_study(out_dir, study, settings=None, seeds=None, *, data_dir=None):
     Raises
     ------
     RFSimError
-        If the folder contains no run, an unfinished run, runs of different tasks,
-        models or shared settings, a run folder named otherwise than its settings, or
-        lacks a requested (setting, seed) run.
+        If the folder contains no run, runs of different tasks, models or shared
+        settings, or a run folder named otherwise than its settings, or if a requested
+        (setting, seed) run is missing or unfinished. Unfinished runs outside the
+        requested settings and seeds are allowed, so a study still in training can
+        be drawn in part.
     """
     if study not in ("pruning", "ablation"):
         raise RFSimError(f"study must be 'pruning' or 'ablation', got {study!r}")
-    runs = _finished_runs(out_dir)
+    runs = _run_folders(out_dir)
     task, model, overrides = _shared_settings(runs)
     if data_dir is not None:
         overrides["data_dir"] = str(data_dir)
@@ -501,6 +503,9 @@ def load_study(out_dir, study, settings=None, seeds=None, *, data_dir=None):
     if missing:
         raise RFSimError(f"the study lacks the runs {', '.join(missing)}; a table needs every setting with every "
                          "seed, so finish them with rfsim study or choose settings and seeds that all exist")
+    for setting in settings:
+        for seed in seeds:
+            _check_finished(found[(setting, seed)])
     if study == "pruning":
         return pruning_study(task, model, settings, seeds, out_dir, overrides, callback=_reject_training)
     return ablation_study(task, settings, seeds, out_dir, overrides, callback=_reject_training)
@@ -510,8 +515,8 @@ def _run_folder_name(study, setting, seed):
     return f"p{setting:g}-seed{seed}" if study == "pruning" else f"{setting}-seed{seed}"
 
 
-def _finished_runs(out_dir):
-    """Return ``(folder, training settings)`` of each run folder in ``out_dir``, sorted; raise if one is unfinished."""
+def _run_folders(out_dir):
+    """Return ``(folder, training settings)`` of each run folder in ``out_dir`` (one with a ``config.json``), sorted."""
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise RFSimError(f"study folder {str(out_dir)!r} not found; give the --out folder of rfsim study")
@@ -519,27 +524,35 @@ def _finished_runs(out_dir):
     for folder in sorted(out_dir.iterdir()):
         if not (folder / "config.json").is_file():
             continue
-        summary_path = folder / "summary.json"
-        summary = _read_json(summary_path) if summary_path.is_file() else {"status": "missing summary.json"}
-        status = summary.get("status")
-        if status == "diverged":
-            raise RFSimError(f"run {str(folder)!r} diverged (its loss or a parameter became NaN or inf); train it "
-                             "again with other settings, such as a lower learning rate, or move it out of the folder")
-        if status != "completed":
-            raise RFSimError(f"run {str(folder)!r} is not finished (status: {status}); finish the study by running "
-                             "the same rfsim study command again, or move that run out of the folder")
         settings = _read_json(folder / "config.json").get("train", {})
-        missing = [f"{name} in config.json" for name in ("task", "model", "seed") if name not in settings]
-        missing += [f"{name} in summary.json" for name in _SUMMARY_KEYS if name not in summary]
-        missing += [file for file in ("best.npz", "best.json") if not (folder / file).is_file()]
+        missing = [name for name in ("task", "model", "seed") if name not in settings]
         if missing:
-            raise RFSimError(f"run {str(folder)!r} lacks {', '.join(missing)}, so rfsim train did not write it "
-                             "as it is; move it out of the study folder")
+            raise RFSimError(f"run {str(folder)!r} lacks {', '.join(missing)} in its config.json, so rfsim train did "
+                             "not write it as it is; move it out of the study folder")
         runs.append((folder, settings))
     if not runs:
         raise RFSimError(f"study folder {str(out_dir)!r} contains no run folder (none has a config.json); give the "
                          "--out folder of rfsim study")
     return runs
+
+
+def _check_finished(folder):
+    """Raise unless the run in ``folder`` completed its training and has the files a study table reads."""
+    summary_path = folder / "summary.json"
+    summary = _read_json(summary_path) if summary_path.is_file() else {"status": "missing summary.json"}
+    status = summary.get("status")
+    if status == "diverged":
+        raise RFSimError(f"run {str(folder)!r} diverged (its loss or a parameter became NaN or inf); train it again "
+                         "with other settings, such as a lower learning rate, or move it out of the folder")
+    if status != "completed":
+        raise RFSimError(f"run {str(folder)!r} is not finished (status: {status}); finish the study by running the "
+                         "same rfsim study command again, leave that setting or seed out, or move the run out of "
+                         "the folder")
+    missing = [f"{name} in summary.json" for name in _SUMMARY_KEYS if name not in summary]
+    missing += [file for file in ("best.npz", "best.json") if not (folder / file).is_file()]
+    if missing:
+        raise RFSimError(f"run {str(folder)!r} lacks {', '.join(missing)}, so rfsim train did not write it as it "
+                         "is; move it out of the study folder")
 
 
 def _shared_settings(runs):
