@@ -246,6 +246,14 @@ def copy_study(out_dir, tmp_path):
     return copy
 
 
+def edit_settings(config_paths, change):
+    """Apply ``change`` to the training settings in each run's config.json."""
+    for config_path in config_paths:
+        saved = json.loads(config_path.read_text())
+        change(saved["train"])
+        config_path.write_text(json.dumps(saved))
+
+
 def test_load_study_matches_pruning_table(study):
     from rfsim.analysis.studies import load_study
 
@@ -298,10 +306,7 @@ def test_load_study_rejects_mixed_settings(study, tmp_path):
     from rfsim.analysis.studies import load_study
 
     copy = copy_study(study[1], tmp_path)
-    config_path = copy / "p0-seed1" / "config.json"
-    saved = json.loads(config_path.read_text())
-    saved["train"]["n_hidden"] = 9
-    config_path.write_text(json.dumps(saved))
+    edit_settings([copy / "p0-seed1" / "config.json"], lambda settings: settings.update(n_hidden=9))
     with pytest.raises(RFSimError, match="differ in n_hidden"):
         load_study(copy, "pruning")
 
@@ -335,10 +340,7 @@ def test_load_study_ablation_needs_brf(ablation, tmp_path):
     from rfsim.analysis.studies import load_study
 
     copy = copy_study(ablation[1], tmp_path)
-    for config_path in copy.glob("*/config.json"):
-        saved = json.loads(config_path.read_text())
-        saved["train"]["model"] = "alif"
-        config_path.write_text(json.dumps(saved))
+    edit_settings(copy.glob("*/config.json"), lambda settings: settings.update(model="alif"))
     with pytest.raises(RFSimError, match="trained alif networks; an ablation study trains brf"):
         load_study(copy, "ablation")
 
@@ -348,17 +350,11 @@ def test_load_study_fills_missing_settings_with_defaults(study, tmp_path):
     from rfsim.analysis.studies import load_study
 
     copy = copy_study(study[1], tmp_path)
-    for config_path in copy.glob("p0.5-*/config.json"):
-        saved = json.loads(config_path.read_text())
-        assert saved["train"]["omega_init"] == "uniform"
-        del saved["train"]["omega_init"]
-        config_path.write_text(json.dumps(saved))
+    assert json.loads((copy / "p0.5-seed0" / "config.json").read_text())["train"]["omega_init"] == "uniform"
+    edit_settings(copy.glob("p0.5-*/config.json"), lambda settings: settings.pop("omega_init"))
     assert load_study(copy, "pruning").settings == ("0", "0.5")
 
-    config_path = copy / "p0-seed0" / "config.json"
-    saved = json.loads(config_path.read_text())
-    saved["train"]["omega_init"] = "linear"
-    config_path.write_text(json.dumps(saved))
+    edit_settings([copy / "p0-seed0" / "config.json"], lambda settings: settings.update(omega_init="linear"))
     with pytest.raises(RFSimError, match="differ in omega_init"):
         load_study(copy, "pruning")
 
@@ -377,9 +373,7 @@ def test_load_study_rejects_damaged_run(study, tmp_path, damage, message):
     if damage == "best.npz":
         (run / "best.npz").unlink()
     elif damage == "seed":
-        saved = json.loads((run / "config.json").read_text())
-        del saved["train"]["seed"]
-        (run / "config.json").write_text(json.dumps(saved))
+        edit_settings([run / "config.json"], lambda settings: settings.pop("seed"))
     else:
         summary = json.loads((run / "summary.json").read_text())
         if damage == "diverged":
