@@ -65,6 +65,9 @@ SPARSITY_FILE = "study_sparsity.json"
 
 _RESERVED = {"pruning", "seed", "task", "model", *ABLATION_FIELDS}
 
+_IGNORED_SETTINGS = {"data_dir", "eval_batch_size"}
+"""Settings that may differ between the runs of one study because they do not change the results."""
+
 
 @dataclass(frozen=True)
 class StudyRun:
@@ -393,8 +396,7 @@ def _check_same_run(run_dir, config):
     # A run saved before a setting existed used its default; the data folder and the
     # evaluation batch size do not change the results.
     defaults = TrainConfig().to_dict()
-    ignored = {"data_dir", "eval_batch_size"}
-    different = sorted(key for key in expected if key not in ignored
+    different = sorted(key for key in expected if key not in _IGNORED_SETTINGS
                        and saved.get(key, defaults[key]) != expected[key])
     if different:
         shown = ", ".join(f"{key}: saved {saved.get(key, defaults[key])!r}, study {expected[key]!r}"
@@ -429,9 +431,6 @@ def _best_sparsity(run_dir):
 
 
 # --- reading a finished study ------------------------------------------------------------
-
-_SHARED_IGNORED = ("data_dir", "eval_batch_size")
-"""Settings that may differ between the runs of one study because they do not change the results."""
 
 _ABLATION_FOLDER = re.compile(r"^(?P<variant>.+)-seed(?P<seed>\d+)$")
 """Name of an ablation run folder: ``<variant>-seed<seed>``."""
@@ -512,7 +511,8 @@ def load_study(out_dir, study, settings=None, seeds=None, *, data_dir=None):
 
 
 def _run_folder_name(study, setting, seed):
-    return f"p{setting:g}-seed{seed}" if study == "pruning" else f"{setting}-seed{seed}"
+    name = f"{setting:g}" if study == "pruning" else setting
+    return f"{_folder_prefix(study, name)}-seed{seed}"
 
 
 def _run_folders(out_dir):
@@ -564,7 +564,7 @@ def _shared_settings(runs):
     from rfsim.training.presets import TrainConfig
 
     defaults = TrainConfig().to_dict()
-    keys = sorted({key for _, settings in runs for key in settings} - _RESERVED - set(_SHARED_IGNORED))
+    keys = sorted({key for _, settings in runs for key in settings} - _RESERVED - _IGNORED_SETTINGS)
     first_folder, first = runs[0]
     for folder, settings in runs[1:]:
         for key in ("task", "model", *keys):

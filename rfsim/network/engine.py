@@ -36,9 +36,10 @@ Notes
   gradient buffers, and in B only through the per-step arrays and the gradient
   buffers: S-MNIST (T = 784, B = 256, h = 256) with the per-step loss is estimated at
   124 MB on 2 threads (71 MB in float32), and tracemalloc measured 96 MB (55 MB) at
-  the peak of such a call. ``estimate_memory_bytes`` returns the estimate, an upper bound. A call whose
-  estimate exceeds ``config.memory_limit`` raises ``RFSimError`` and suggests a
-  ``tbptt_window``; there is no checkpoint-and-recompute mode.
+  the peak of such a call. ``estimate_memory_bytes`` returns the estimate, an upper
+  bound. A call whose estimate exceeds ``config.memory_limit`` raises ``RFSimError``
+  and suggests the longest ``tbptt_window`` that fits. There is no
+  checkpoint-and-recompute mode.
 * Scratch reuse: the trajectory and gradient buffers that a call allocates stay
   allocated in the calling thread (one set for calls with a backward sweep, one for
   forward passes). The next call of the same or smaller sizes reuses them and so
@@ -236,9 +237,14 @@ def _check_finite(name, values, fix):
     bad = ~np.isfinite(values)
     if not bad.any():
         return
-    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    index = _first_index(bad)
     raise RFSimError(f"{name} contains {int(bad.sum())} NaN or infinite value(s), the first {values[index]} at "
                      f"index {index}; {fix}")
+
+
+def _first_index(flags):
+    """Return the index tuple of the first True entry of the boolean array ``flags``, in C order."""
+    return tuple(int(i) for i in np.argwhere(flags)[0])
 
 
 def _check_x(config, x):
@@ -268,7 +274,7 @@ def _check_mask(config, mask):
                          f"block or {(n_hidden, n_in + n_hidden)} for the whole hidden weight, got {mask.shape}")
     bad = (mask != 0) & (mask != 1)
     if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        index = _first_index(bad)
         raise RFSimError(f"mask must contain only 0 and 1, got {mask[index]} at index {index} of the full "
                          "(n_hidden, n_in + n_hidden) mask; pass a 0/1 or boolean array")
     return mask
